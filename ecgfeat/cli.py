@@ -1,0 +1,127 @@
+"""The ``ecgfeat`` command line: ``fetch``, ``index`` and ``study`` (the main job)."""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .exceptions import ChecksumError, DataNotFoundError
+from .paths import shared_dir
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .records.fetch import fetch_dataset
+
+    report = fetch_dataset(args.dataset, args.dest, n_records=args.records, sampling_rate=args.rate,
+                           base_url=args.base_url, progress=not args.quiet)
+    print(f"fetched {args.dataset} into {args.dest}: {len(report.downloaded)} downloaded "
+          f"({len(report.resumed)} resumed), {len(report.skipped)} already verified, {report.bytes} bytes")
+    return 0
+
+
+def _summarise(index, qc, out: Path | None) -> None:
+    import pandas as pd
+
+    from .records import LabelTable
+
+    table = LabelTable.load()
+    pd.set_option("display.width", 160)
+    print(f"{len(index)} records indexed (headers only), {len(qc)} QC entries "
+          f"({(qc['severity'] == 'error').sum()} errors)")
+    summary = index.assign(duration_s=index["n_samples"] / index["sampling_rate"])
+    print(summary.groupby(["dataset", "source"]).agg(records=("record_id", "size"),
+                                                     rate_hz=("sampling_rate", "median"),
+                                                     median_duration_s=("duration_s", "median")).to_string())
+    cov = table.coverage(index)
+    print("\nlabel-table coverage (codes mapped by any label set):")
+    print(cov.drop(columns="unmapped").to_string(index=False))
+    y = table.encode(index, "study17")
+    print("\nstudy17 positives:", ", ".join(f"{k} {int(v)}" for k, v in (y == 1).sum().items()))
+    if out is not None:
+        from .records import save_index
+
+        out.mkdir(parents=True, exist_ok=True)
+        save_index(index, out / "index.csv")
+        qc.to_csv(out / "qc.csv", index=False)
+        cov.to_csv(out / "label_coverage.csv", index=False)
+        y.to_csv(out / "labels_study17.csv")
+        print(f"\nwrote {out}/index.csv, qc.csv, label_coverage.csv, labels_study17.csv")
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .records import read_index
+
+    parts = [read_index(p, args.dataset) for p in args.paths]
+    index = pd.concat([p[0] for p in parts], ignore_index=True)
+    qc = pd.concat([p[1] for p in parts], ignore_index=True)
+    _summarise(index, qc, Path(args.out) if args.out else None)
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from .records import read_indexes, shared_sample_roots
+
+    roots = [Path(p) for p in args.data] if args.data else shared_sample_roots(shared_dir())
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise DataNotFoundError(f"data folders not found: {missing} (set ECGFEAT_SHARED or pass --data)")
+    run = args.run_id or _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.artifacts) / run
+    print(f"study {run}: indexing {', '.join(str(r) for r in roots)}")
+    index, qc = read_indexes(roots)
+    _summarise(index, qc, out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ecgfeat", description=(
+        "How much does each lead of a 12-lead ECG contribute to each diagnosis? "
+        "Index WFDB datasets, extract per-lead features, train lead-subset models and value leads with Shapley."))
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("fetch", help="download a PhysioNet dataset (resumable, SHA-256 verified)",
+                       description="Download ptb-xl, ecg-arrhythmia or ludb from PhysioNet into DEST. "
+                                   "Every file is checked against the dataset's SHA256SUMS.txt; re-running resumes.")
+    f.add_argument("dataset", choices=["ptb-xl", "ecg-arrhythmia", "ludb"])
+    f.add_argument("--dest", required=True, help="destination folder")
+    f.add_argument("--records", type=int, default=None, help="fetch only the first N records")
+    f.add_argument("--rate", type=int, choices=[100, 500], default=None, help="PTB-XL sampling rate (Hz)")
+    f.add_argument("--base-url", default="https://physionet.org/files", help="PhysioNet files URL (or a mirror)")
+    f.add_argument("--quiet", action="store_true", help="no progress bar")
+    f.set_defaults(func=_cmd_fetch)
+
+    i = sub.add_parser("index", help="index dataset folders (headers only) and report labels and QC",
+                       description="Build a record index from WFDB headers and metadata without reading signals.")
+    i.add_argument("paths", nargs="+", help="dataset folders (PTB-XL, ecg-arrhythmia, CinC, LUDB)")
+    i.add_argument("--dataset", default="auto", help="layout: auto, ptb-xl, ecg-arrhythmia, cinc2021, ludb")
+    i.add_argument("--out", default=None, help="folder for index.csv, qc.csv, label_coverage.csv")
+    i.set_defaults(func=_cmd_index)
+
+    s = sub.add_parser("study", help="run the lead-importance study end to end (main job)",
+                       description="Run the study on --data folders, or on the shared sample when none is given.")
+    s.add_argument("--data", nargs="*", default=None, help="dataset folders (default: the shared sample)")
+    s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
+    s.add_argument("--run-id", default=None, help="name of the run folder (default: timestamp)")
+    s.set_defaults(func=_cmd_study)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (DataNotFoundError, ChecksumError, ValueError, ConnectionError, FileNotFoundError) as exc:
+        print(f"ecgfeat {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
