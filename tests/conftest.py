@@ -1,0 +1,50 @@
+"""Shared fixtures: the shared data folder (``$ECGFEAT_SHARED``, default ``../shared``).
+
+A test that needs the shared data skips when it is absent, except in CI (``CI=true``), where missing
+data is a failure: CI always has it, so a skip there would hide a broken set-up.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ecgfeat.paths import shared_dir
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        msg = f"shared data not found at {path} (set ECGFEAT_SHARED)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return _require(shared_dir())
+
+
+@pytest.fixture(scope="session")
+def data_dir(shared: Path) -> Path:
+    return _require(shared / "data")
+
+
+@pytest.fixture(scope="session")
+def ludb_dir(shared: Path) -> Path:
+    return _require(shared / "reference" / "ludb")
+
+
+@pytest.fixture(scope="session")
+def cinc_ref_dir(shared: Path) -> Path:
+    return _require(shared / "reference" / "cinc2021")
+
+
+@pytest.fixture(scope="session")
+def sample_index(data_dir: Path):
+    """(index, qc) of the whole shared sample: PTB-XL, ecg-arrhythmia and CinC-2021."""
+    from ecgfeat.records import read_indexes, shared_sample_roots
+
+    return read_indexes(shared_sample_roots(data_dir.parent))
