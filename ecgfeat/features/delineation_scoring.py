@@ -1,0 +1,83 @@
+"""Scoring fiducial points against manual annotations (LUDB): sensitivity, PPV and timing error.
+
+For each fiducial kind, annotations and detections are matched one to one, closest pairs first, within a
+tolerance (default 150 ms). Only annotations and detections inside the annotated window of the lead
+([first annotated sample, last annotated sample]) count, since LUDB annotates only the middle of each record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: LUDB wave/point → ecgfeat fiducial name.
+FIDUCIALS = {("P", "onset"): "p_on", ("P", "peak"): "p_peak", ("P", "offset"): "p_off",
+             ("QRS", "onset"): "qrs_on", ("QRS", "peak"): "r", ("QRS", "offset"): "qrs_off",
+             ("T", "peak"): "t_peak", ("T", "offset"): "t_off"}
+
+
+def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float) -> tuple[np.ndarray, int, int]:
+    """Greedy one-to-one matching, closest first. Returns (errors det-ref of matches, n_fn, n_fp)."""
+    ref = np.asarray(ref, float)
+    det = np.asarray(det, float)
+    if len(ref) == 0 or len(det) == 0:
+        return np.zeros(0), len(ref), len(det)
+    d = np.abs(det[None, :] - ref[:, None])
+    pairs = np.argwhere(d <= tolerance)
+    order = np.argsort(d[pairs[:, 0], pairs[:, 1]], kind="stable")
+    used_r, used_d, errs = set(), set(), []
+    for k in order:
+        i, j = pairs[k]
+        if i in used_r or j in used_d:
+            continue
+        used_r.add(i)
+        used_d.add(j)
+        errs.append(det[j] - ref[i])
+    return np.asarray(errs), len(ref) - len(errs), len(det) - len(errs)
+
+
+@dataclass
+class ScoreAccumulator:
+    """Collects matches per (method, fiducial, lead) and summarises them."""
+
+    sampling_rate: float
+    tolerance_ms: float = 150.0
+    rows: dict = field(default_factory=dict)
+
+    def add(self, method: str, lead: str, annotations: pd.DataFrame, detections: dict[str, np.ndarray]) -> None:
+        """``annotations`` from :func:`ecgfeat.records.ludb.read_annotations`; ``detections`` name → samples."""
+        tol = self.tolerance_ms * self.sampling_rate / 1000
+        all_pts = annotations[["onset", "peak", "offset"]].to_numpy().ravel()
+        all_pts = all_pts[all_pts >= 0]
+        lo, hi = all_pts.min(), all_pts.max()
+        for (wave, kind), name in FIDUCIALS.items():
+            ref = annotations.loc[annotations.wave == wave, kind].to_numpy()
+            ref = ref[ref >= 0]
+            det = np.asarray(detections.get(name, []), float)
+            det = det[np.isfinite(det) & (det >= lo) & (det <= hi)]
+            errs, fn, fp = match_points(ref, det, tol)
+            acc = self.rows.setdefault((method, name, lead), [[], 0, 0, 0])
+            acc[0].extend((errs * 1000 / self.sampling_rate).tolist())
+            acc[1] += len(errs)
+            acc[2] += fn
+            acc[3] += fp
+
+    def summary(self, by_lead: bool = False) -> pd.DataFrame:
+        """Sensitivity, PPV (%), mean and SD of the error (ms) per method and fiducial (and lead)."""
+        groups: dict = {}
+        for (method, name, lead), (errs, tp, fn, fp) in self.rows.items():
+            key = (method, name, lead) if by_lead else (method, name)
+            g = groups.setdefault(key, [[], 0, 0, 0])
+            g[0].extend(errs)
+            g[1] += tp
+            g[2] += fn
+            g[3] += fp
+        out = []
+        for key, (errs, tp, fn, fp) in groups.items():
+            e = np.asarray(errs)
+            out.append((*key, tp, fn, fp, 100 * tp / max(tp + fn, 1), 100 * tp / max(tp + fp, 1),
+                        float(e.mean()) if len(e) else np.nan, float(e.std()) if len(e) else np.nan))
+        cols = ["method", "fiducial"] + (["lead"] if by_lead else []) + \
+            ["tp", "fn", "fp", "sensitivity_pct", "ppv_pct", "error_mean_ms", "error_sd_ms"]
+        return pd.DataFrame(out, columns=cols)
