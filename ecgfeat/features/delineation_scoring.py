@@ -1,8 +1,9 @@
 """Scoring fiducial points against manual annotations (LUDB): sensitivity, PPV and timing error.
 
 For each fiducial kind, annotations and detections are matched one to one, closest pairs first, within a
-tolerance (default 150 ms). Only annotations and detections inside the annotated window of the lead
-([first annotated sample, last annotated sample]) count, since LUDB annotates only the middle of each record.
+tolerance (default 150 ms). LUDB annotates only the middle of each record, so scoring stays inside each
+lead's annotated window [first annotated sample, last annotated sample]: detections up to one tolerance
+outside it may match an annotation at its edge, but unmatched detections outside it are not false positives.
 """
 from __future__ import annotations
 
@@ -55,8 +56,11 @@ class ScoreAccumulator:
             ref = annotations.loc[annotations.wave == wave, kind].to_numpy()
             ref = ref[ref >= 0]
             det = np.asarray(detections.get(name, []), float)
-            det = det[np.isfinite(det) & (det >= lo) & (det <= hi)]
+            det = det[np.isfinite(det) & (det >= lo - tol) & (det <= hi + tol)]
             errs, fn, fp = match_points(ref, det, tol)
+            # a detection just outside the window may match an edge annotation, but an unmatched one there
+            # is not a false positive: nothing outside the window was annotated
+            fp = max(0, fp - int(np.sum((det < lo) | (det > hi))))
             acc = self.rows.setdefault((method, name, lead), [[], 0, 0, 0])
             acc[0].extend((errs * 1000 / self.sampling_rate).tolist())
             acc[1] += len(errs)
