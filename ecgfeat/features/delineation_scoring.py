@@ -18,12 +18,17 @@ FIDUCIALS = {("P", "onset"): "p_on", ("P", "peak"): "p_peak", ("P", "offset"): "
              ("T", "peak"): "t_peak", ("T", "offset"): "t_off"}
 
 
-def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float) -> tuple[np.ndarray, int, int]:
-    """Greedy one-to-one matching, closest first. Returns (errors det-ref of matches, n_fn, n_fp)."""
+def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float,
+                 counted: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+    """Greedy one-to-one matching, closest first. Returns (errors det-ref of matches, n_fn, n_fp).
+
+    ``counted`` (bool per detection) marks detections that count as false positives when unmatched.
+    """
     ref = np.asarray(ref, float)
     det = np.asarray(det, float)
+    counted = np.ones(len(det), bool) if counted is None else np.asarray(counted, bool)
     if len(ref) == 0 or len(det) == 0:
-        return np.zeros(0), len(ref), len(det)
+        return np.zeros(0), len(ref), int(counted.sum())
     d = np.abs(det[None, :] - ref[:, None])
     pairs = np.argwhere(d <= tolerance)
     order = np.argsort(d[pairs[:, 0], pairs[:, 1]], kind="stable")
@@ -35,7 +40,9 @@ def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float) -> tuple[np
         used_r.add(i)
         used_d.add(j)
         errs.append(det[j] - ref[i])
-    return np.asarray(errs), len(ref) - len(errs), len(det) - len(errs)
+    unmatched = np.ones(len(det), bool)
+    unmatched[list(used_d)] = False
+    return np.asarray(errs), len(ref) - len(errs), int((unmatched & counted).sum())
 
 
 @dataclass
@@ -57,10 +64,9 @@ class ScoreAccumulator:
             ref = ref[ref >= 0]
             det = np.asarray(detections.get(name, []), float)
             det = det[np.isfinite(det) & (det >= lo - tol) & (det <= hi + tol)]
-            errs, fn, fp = match_points(ref, det, tol)
             # a detection just outside the window may match an edge annotation, but an unmatched one there
             # is not a false positive: nothing outside the window was annotated
-            fp = max(0, fp - int(np.sum((det < lo) | (det > hi))))
+            errs, fn, fp = match_points(ref, det, tol, counted=(det >= lo) & (det <= hi))
             acc = self.rows.setdefault((method, name, lead), [[], 0, 0, 0])
             acc[0].extend((errs * 1000 / self.sampling_rate).tolist())
             acc[1] += len(errs)
