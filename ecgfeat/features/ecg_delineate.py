@@ -150,7 +150,7 @@ def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead
     cleaned = ecg_clean(xf, fs)
     smooth = bandpass(cleaned, fs, None, 15.0)
     energy = _energy(cleaned, fs)
-    env = uniform_filter1d(energy, max(1, int(0.016 * fs)), axis=0, mode="nearest")
+    env = uniform_filter1d(energy, max(3, int(0.016 * fs)), axis=0, mode="nearest")
     # robust high-frequency noise level (MAD of the >15 Hz residual; QRS complexes barely move the median)
     noise = 1.4826 * np.median(np.abs(cleaned - smooth), axis=0)
 

@@ -1,0 +1,176 @@
+"""`extract_features`: per-lead features for a whole index, cached, parallel, streamed to disk.
+
+Records are read one at a time inside workers, so memory holds one signal per worker, never a dataset.
+Work is split into chunks of ``chunk_size`` records; each chunk's features can be written to
+``out_dir/part-<chunk>-<config hash>.parquet`` as soon as it is done, and a re-run skips finished chunks.
+Per-record results are cached with :class:`joblib.Memory`, keyed on the signal's content, its sampling rate,
+the :class:`FeatureConfig` and the feature-schema version (a record's id is not part of the key).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InvalidRecordError
+from ..records.index import load_record
+from ..records.record import EcgRecord
+from .lead_features import FEATURE_SCHEMA_VERSION
+from .record_features import FeatureConfig, extract_record_features, feature_columns
+
+logger = logging.getLogger(__name__)
+QC_COLUMNS = ["record_id", "dataset", "lead", "severity", "problem"]
+
+
+@dataclass
+class FeatureTable:
+    """Features (rows aligned with the input index, float32) and the QC table of the extraction."""
+
+    features: pd.DataFrame
+    qc: pd.DataFrame
+    config: FeatureConfig
+
+
+def config_hash(config: FeatureConfig) -> str:
+    return hashlib.sha256(json.dumps(config.key(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _features_from_signal(signal: np.ndarray, sampling_rate: float, leads: tuple[str, ...], config_key: dict,
+                          ) -> tuple[dict, list]:
+    """Cache-friendly core: everything that determines the features is an argument."""
+    config = FeatureConfig(**{k: (tuple(v) if k == "leads" else v) for k, v in config_key.items()
+                              if k != "schema"})
+    rec = EcgRecord(record_id="<cached>", signal=signal, sampling_rate=sampling_rate, leads=leads)
+    return extract_record_features(rec, config)
+
+
+def _record_features(record: EcgRecord, config: FeatureConfig, memory) -> tuple[dict, list]:
+    key = config.key()
+    if memory is None:
+        row, qc = _features_from_signal(record.signal, record.sampling_rate, record.leads, key)
+    else:
+        row, qc = memory.cache(_features_from_signal)(record.signal, float(record.sampling_rate),
+                                                      tuple(record.leads), key)
+    for q in qc:
+        q["record_id"] = record.record_id
+        q["dataset"] = record.dataset
+    return row, qc
+
+
+def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
+                   out_dir: str | None) -> tuple[pd.DataFrame | str, list[dict]]:
+    """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
+    import warnings
+
+    memory = None
+    if cache_dir is not None:
+        from joblib import Memory
+
+        memory = Memory(cache_dir, verbose=0)
+    columns = feature_columns(config.leads)
+    data = np.full((len(rows), len(columns)), np.nan, dtype=np.float32)
+    qc: list[dict] = []
+    for i, (_, item) in enumerate(rows):
+        rid = getattr(item, "record_id", None) or item["record_id"]
+        dataset = getattr(item, "dataset", None) or item["dataset"]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # reported through the QC table instead
+                rec = item if isinstance(item, EcgRecord) else load_record(item)
+                row, rec_qc = _record_features(rec, config, memory)
+        except InvalidRecordError as exc:
+            qc.append({"record_id": rid, "dataset": dataset, "lead": "*", "severity": "error", "problem": str(exc)})
+            logger.error("%s", exc)
+            continue
+        except Exception as exc:  # never let one record stop a 45,000-record run
+            qc.append({"record_id": rid, "dataset": dataset, "lead": "*", "severity": "error",
+                       "problem": f"feature extraction failed ({type(exc).__name__}: {exc})"})
+            logger.exception("Record '%s': feature extraction failed", rid)
+            continue
+        data[i] = [row[c] for c in columns]
+        qc.extend(rec_qc)
+    frame = pd.DataFrame(data, index=pd.Index([label for label, _ in rows]), columns=columns)
+    if out_dir is None:
+        return frame, qc
+    path = Path(out_dir) / f"part-{chunk:05d}-{config_hash(config)}.parquet"
+    frame.to_parquet(path.with_suffix(".tmp"))
+    pd.DataFrame(qc, columns=QC_COLUMNS).to_csv(path.with_suffix(".qc.csv"), index=False)
+    path.with_suffix(".tmp").replace(path)  # the part exists only once complete
+    return str(path), qc
+
+
+def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: FeatureConfig = FeatureConfig(), *,
+                     n_jobs: int = 1, chunk_size: int = 32, cache_dir: str | Path | None = None,
+                     out_dir: str | Path | None = None, backend: str = "loky", scheduler: str | None = None,
+                     progress: bool = False) -> FeatureTable:
+    """Per-lead features of every record.
+
+    Parameters
+    ----------
+    records : index DataFrame (from :mod:`ecgfeat.records`) or an iterable of :class:`EcgRecord`
+    n_jobs : joblib workers (-1: all cores)
+    chunk_size : records per task (and per parquet part)
+    cache_dir : :class:`joblib.Memory` location, or None for no cache
+    out_dir : write each chunk to parquet there and resume from finished chunks; None keeps results in memory
+    backend : 'loky' (processes on this machine), 'threading', 'sequential' or 'dask' (joblib's dask backend;
+        ``scheduler`` is the address of a ``dask.distributed`` scheduler, e.g. ``tcp://127.0.0.1:8786``)
+    """
+    from joblib import Parallel, delayed, parallel_config
+    from tqdm.auto import tqdm
+
+    config = config.validate()
+    if isinstance(records, pd.DataFrame):
+        items = list(records.iterrows())
+    else:
+        items = [(rec.record_id, rec) for rec in records]
+    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    done: dict[int, str] = {}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for k in range(len(chunks)):
+            p = out_dir / f"part-{k:05d}-{config_hash(config)}.parquet"
+            if p.exists():
+                done[k] = str(p)
+    todo = [k for k in range(len(chunks)) if k not in done]
+    tasks = (delayed(_extract_chunk)(k, chunks[k], config, None if cache_dir is None else str(cache_dir),
+                                     None if out_dir is None else str(out_dir)) for k in todo)
+    client = None
+    if backend == "dask":
+        from distributed import Client
+
+        client = Client(scheduler) if scheduler else None
+        if client is None:
+            raise ValueError("backend='dask' needs a scheduler address (e.g. tcp://127.0.0.1:8786)")
+    try:
+        with parallel_config(backend=backend, n_jobs=n_jobs if backend != "sequential" else 1):
+            results = list(tqdm(Parallel(return_as="generator")(tasks), total=len(todo), disable=not progress,
+                                desc="features", unit="chunk"))
+    finally:
+        if client is not None:
+            client.close()
+    frames: list[pd.DataFrame] = []
+    qc_rows: list[dict] = []
+    by_chunk = dict(zip(todo, results))
+    for k in range(len(chunks)):
+        if k in by_chunk:
+            res, qc = by_chunk[k]
+            qc_rows.extend(qc)
+        else:
+            res = done[k]
+            qc_rows.extend(pd.read_csv(Path(res).with_suffix(".qc.csv")).to_dict("records"))
+        frames.append(pd.read_parquet(res) if isinstance(res, str) else res)
+    features = pd.concat(frames) if frames else pd.DataFrame(columns=feature_columns(config.leads),
+                                                              dtype=np.float32)
+    if isinstance(records, pd.DataFrame):
+        features.index = records.index[: len(features)]
+    return FeatureTable(features, pd.DataFrame(qc_rows, columns=QC_COLUMNS), config)
+
+
+__all__ = ["FEATURE_SCHEMA_VERSION", "FeatureTable", "extract_features", "config_hash"]

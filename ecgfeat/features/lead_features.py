@@ -1,0 +1,148 @@
+"""`lead_features`: per-lead morphology, interval, rhythm and quality features from a delineation.
+
+Every feature belongs to one lead and is computed from that lead's own samples and fiducial points only.
+Per-beat measurements are aggregated per record with the median (and, for a few, the inter-quartile range,
+``*_iqr``). Amplitudes are relative to the beat's PR-segment level. Units: mV, ms, mV·ms, bpm, dB.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .ecg_delineate import Delineation
+
+FEATURE_SCHEMA_VERSION = "1"
+
+#: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
+FEATURES: dict[str, tuple[str, str]] = {
+    "p_amp_mv": ("mV", "P-wave peak amplitude relative to the PR level (signed), median"),
+    "q_amp_mv": ("mV", "deepest negative deflection before the R peak within the QRS (<= 0), median"),
+    "r_amp_mv": ("mV", "largest positive deflection within the QRS (>= 0), median"),
+    "s_amp_mv": ("mV", "deepest negative deflection after the R peak within the QRS (<= 0), median"),
+    "t_amp_mv": ("mV", "T-wave peak amplitude relative to the PR level (signed), median"),
+    "p_dur_ms": ("ms", "P onset to P offset, median"),
+    "pr_ms": ("ms", "P onset to QRS onset, median"),
+    "qrs_dur_ms": ("ms", "QRS onset to QRS offset, median"),
+    "qt_ms": ("ms", "QRS onset to T offset, median"),
+    "qtc_ms": ("ms", "QT corrected for heart rate (Bazett: QT / sqrt(RR in s)), median"),
+    "st_level_mv": ("mV", "level 60 ms after the J point (QRS offset) relative to the PR level, median"),
+    "t_area_mvms": ("mV·ms", "area between the signal and the PR level from J + 40 ms to T offset, median"),
+    "t_polarity": ("1", "sign of the T-wave amplitude (-1, 0, +1), median over beats"),
+    "rs_ratio": ("1", "R amplitude / |S amplitude| (|S| floored at 0.01 mV, capped at 50), median"),
+    "qrs_area_mvms": ("mV·ms", "net area between the signal and the PR level over the QRS, median"),
+    "qrs_abs_area_mvms": ("mV·ms", "absolute area over the QRS, median"),
+    "qrs_notches": ("count", "extra local extrema in the QRS (prominence >= 0.05 mV) beyond the R and S, median"),
+    "qrs_dur_ms_iqr": ("ms", "inter-quartile range of the QRS duration over beats"),
+    "qt_ms_iqr": ("ms", "inter-quartile range of QT over beats"),
+    "r_amp_mv_iqr": ("mV", "inter-quartile range of the R amplitude over beats"),
+    "t_amp_mv_iqr": ("mV", "inter-quartile range of the T amplitude over beats"),
+    "rr_mean_ms": ("ms", "mean RR interval of the lead's own beats"),
+    "rr_sd_ms": ("ms", "standard deviation of the RR intervals"),
+    "rmssd_ms": ("ms", "root mean square of successive RR differences"),
+    "rr_irregularity": ("1", "median |successive RR difference| / median RR"),
+    "hr_bpm": ("bpm", "heart rate, 60000 / median RR"),
+    "p_presence": ("1", "fraction of beats with a detected P wave"),
+    "n_beats": ("count", "beats detected in the lead"),
+    "noise_mv": ("mV", "robust high-frequency noise: 1.4826 × median |cleaned − 15 Hz low-passed|"),
+    "baseline_wander_mv": ("mV", "standard deviation of the signal below 0.5 Hz"),
+    "snr_db": ("dB", "20·log10(median QRS peak-to-peak / noise)"),
+}
+
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
+
+
+def _med(a) -> float:
+    a = np.asarray(a, float)
+    a = a[np.isfinite(a)]
+    return float(np.median(a)) if len(a) else np.nan
+
+
+def _iqr(a) -> float:
+    a = np.asarray(a, float)
+    a = a[np.isfinite(a)]
+    if len(a) < 2:
+        return np.nan
+    q1, q3 = np.percentile(a, [25, 75])
+    return float(q3 - q1)
+
+
+def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
+    """Features of lead ``j`` of delineation ``d``; ``raw`` is that lead's unfiltered signal (mV).
+
+    Returns a dict over :data:`FEATURE_NAMES` (NaN where a wave was not found).
+    """
+    from scipy.signal import find_peaks
+
+    fs = d.sampling_rate
+    to_ms = 1000.0 / fs
+    xc, xs = d.cleaned[:, j], d.smooth[:, j]
+    n = len(xc)
+    pts = d.lead(j)
+    nb = len(pts["r"])
+    base = d.baseline[j, :nb]
+    out = dict.fromkeys(FEATURE_NAMES, np.nan)
+    noise = 1.4826 * float(np.median(np.abs(xc - xs)))
+    out["noise_mv"] = noise
+    from .ecg_clean import bandpass
+
+    finite = np.where(np.isfinite(raw), raw, np.nanmedian(raw))
+    out["baseline_wander_mv"] = float(np.std(bandpass(finite, fs, None, 0.5)))
+    out["n_beats"] = float(nb)
+    if nb == 0:
+        return out
+    on, off, r = pts["qrs_on"], pts["qrs_off"], pts["r"]
+    qa, ra, sa, qarea, qabs, notches, p2p = ([] for _ in range(7))
+    st, tarea = [], []
+    for i in range(nb):
+        if not (np.isfinite(on[i]) and np.isfinite(off[i])):
+            for lst in (qa, ra, sa, qarea, qabs, notches, p2p, st, tarea):
+                lst.append(np.nan)
+            continue
+        a, b = int(on[i]), int(off[i]) + 1
+        seg = xc[a:b] - base[i]
+        k = int(np.argmax(seg))
+        ra.append(max(float(seg[k]), 0.0))
+        qa.append(min(float(seg[:k].min()), 0.0) if k > 0 else 0.0)
+        sa.append(min(float(seg[k:].min()), 0.0))
+        qarea.append(float(seg.sum() * to_ms))
+        qabs.append(float(np.abs(seg).sum() * to_ms))
+        p2p.append(float(seg.max() - seg.min()))
+        ext = len(find_peaks(seg, prominence=0.05)[0]) + len(find_peaks(-seg, prominence=0.05)[0])
+        notches.append(float(max(ext - 2, 0)))
+        jp = int(off[i] + 60 / to_ms)
+        st.append(float(xs[jp] - base[i]) if jp < n else np.nan)
+        t_end = pts["t_off"][i]
+        t0 = int(off[i] + 40 / to_ms)
+        tarea.append(float((xs[t0:int(t_end) + 1] - base[i]).sum() * to_ms) if np.isfinite(t_end) and t_end > t0
+                     else np.nan)
+    tp = pts["t_peak"]
+    t_amp = np.array([xs[int(t)] - base[i] if np.isfinite(t) else np.nan for i, t in enumerate(tp)])
+    pp = pts["p_peak"]
+    p_on, p_off = pts["p_on"], pts["p_off"]
+    p_amp = np.array([xs[int(p)] - base[i] if np.isfinite(p) else np.nan for i, p in enumerate(pp)])
+    rr = np.diff(r) * to_ms if nb > 1 else np.zeros(0)
+    rr_before = np.concatenate([[np.nan], rr])
+    qrs_dur = (off - on) * to_ms
+    qt = (pts["t_off"] - on) * to_ms
+    with np.errstate(invalid="ignore", divide="ignore"):
+        qtc = qt / np.sqrt(rr_before / 1000.0)
+        rs = np.minimum(np.asarray(ra) / np.maximum(np.abs(sa), 0.01), 50.0)
+    out.update({
+        "p_amp_mv": _med(p_amp), "q_amp_mv": _med(qa), "r_amp_mv": _med(ra), "s_amp_mv": _med(sa),
+        "t_amp_mv": _med(t_amp), "p_dur_ms": _med((p_off - p_on) * to_ms), "pr_ms": _med((on - p_on) * to_ms),
+        "qrs_dur_ms": _med(qrs_dur), "qt_ms": _med(qt), "qtc_ms": _med(qtc), "st_level_mv": _med(st),
+        "t_area_mvms": _med(tarea), "t_polarity": _med(np.sign(t_amp)), "rs_ratio": _med(rs),
+        "qrs_area_mvms": _med(qarea), "qrs_abs_area_mvms": _med(qabs), "qrs_notches": _med(notches),
+        "qrs_dur_ms_iqr": _iqr(qrs_dur), "qt_ms_iqr": _iqr(qt), "r_amp_mv_iqr": _iqr(ra),
+        "t_amp_mv_iqr": _iqr(t_amp), "p_presence": float(np.isfinite(pp).mean()),
+    })
+    if len(rr):
+        rr_med = float(np.median(rr))
+        out.update({
+            "rr_mean_ms": float(rr.mean()), "rr_sd_ms": float(rr.std(ddof=1)) if len(rr) > 1 else np.nan,
+            "rmssd_ms": float(np.sqrt(np.mean(np.diff(rr) ** 2))) if len(rr) > 1 else np.nan,
+            "rr_irregularity": float(np.median(np.abs(np.diff(rr))) / rr_med) if len(rr) > 1 else np.nan,
+            "hr_bpm": 60000.0 / rr_med,
+        })
+    p2p_med = _med(p2p)
+    out["snr_db"] = float(20 * np.log10(p2p_med / noise)) if noise > 0 and np.isfinite(p2p_med) else np.nan
+    return out

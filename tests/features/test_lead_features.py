@@ -1,0 +1,112 @@
+"""Features of synthetic beat trains with known amplitudes and intervals, and failure isolation."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from ecgfeat._constants import LEADS
+from ecgfeat.features import FEATURE_NAMES, FeatureConfig, extract_record_features, feature_columns
+from ecgfeat.features.simulate import BeatShape, simulate_12lead
+from ecgfeat.records import EcgRecord
+
+
+def _record(signal, fs=500.0, rid="SYN1"):
+    return EcgRecord(record_id=rid, signal=signal.astype(np.float32), sampling_rate=fs, leads=LEADS)
+
+
+@pytest.fixture(scope="module", params=["lead", "consensus"])
+def synthetic(request):
+    wide = BeatShape(q=(-0.10, -40.0, 14.0), r=(1.0, 0.0, 22.0), s=(-0.25, 40.0, 14.0))
+    sig = simulate_12lead({"V1": wide, "V5": BeatShape().scaled(0.5)}, rr_ms=800.0)
+    row, qc = extract_record_features(_record(sig), FeatureConfig(anchors=request.param))
+    return row, qc
+
+
+def test_rhythm_is_exact(synthetic):
+    row, qc = synthetic
+    assert qc == []
+    for lead in LEADS:
+        assert row[f"{lead}__hr_bpm"] == pytest.approx(75.0, abs=0.2)
+        assert row[f"{lead}__rr_mean_ms"] == pytest.approx(800.0, abs=2.0)
+        assert row[f"{lead}__rr_sd_ms"] < 2.0 and row[f"{lead}__rr_irregularity"] < 0.01
+        assert row[f"{lead}__p_presence"] == 1.0
+        assert row[f"{lead}__n_beats"] >= 11
+
+
+def test_amplitudes_within_tolerance(synthetic):
+    row, _ = synthetic
+    # filtering (0.5-40 Hz) rounds sharp waves: 15 % on R, Q and S, 10 % on the broad P and T
+    assert row["II__r_amp_mv"] == pytest.approx(1.0, rel=0.15)
+    assert row["II__s_amp_mv"] == pytest.approx(-0.25, rel=0.3)
+    assert row["II__t_amp_mv"] == pytest.approx(0.30, rel=0.10)
+    assert row["II__p_amp_mv"] == pytest.approx(0.15, rel=0.15)
+    assert row["V5__r_amp_mv"] == pytest.approx(0.5 * row["II__r_amp_mv"], rel=0.05)
+    assert row["II__t_polarity"] == 1 and row["aVR__t_polarity"] == -1
+    assert min(row["aVR__q_amp_mv"], row["aVR__s_amp_mv"]) < -0.8  # inverted complex: deep negative wave
+    assert abs(row["II__st_level_mv"]) < 0.05
+
+
+def test_intervals_within_tolerance(synthetic):
+    row, _ = synthetic
+    # Gaussian waves have no sharp edges; boundaries are expected near centre ± 2.5 σ (± 20 ms)
+    assert row["II__qrs_dur_ms"] == pytest.approx(2 * (28 + 2.5 * 8), abs=25)
+    assert row["II__pr_ms"] == pytest.approx((-28 - 2.5 * 8) - (-160 - 2.5 * 20), abs=30)
+    assert row["II__qt_ms"] == pytest.approx((300 + 2.5 * 40) - (-28 - 2.5 * 8), abs=40)
+    assert row["II__qtc_ms"] == pytest.approx(row["II__qt_ms"] / np.sqrt(0.8), rel=0.02)
+    assert row["II__p_dur_ms"] == pytest.approx(5 * 20, abs=35)
+    # the wide QRS planted in V1 is measured as wider by roughly the planted amount (+36 ms at 2.5 σ)
+    assert row["V1__qrs_dur_ms"] - row["II__qrs_dur_ms"] > 20 or row["V1__qrs_dur_ms"] > 90
+
+
+def test_neurokit_ecgsyn_heart_rate():
+    import neurokit2 as nk
+
+    x = nk.ecg_simulate(duration=12, sampling_rate=500, heart_rate=70, method="ecgsyn", random_state=1)
+    sig = np.tile(np.asarray(x, np.float32)[:, None], (1, 12))
+    row, qc = extract_record_features(_record(sig), FeatureConfig())
+    assert qc == []
+    assert row["II__hr_bpm"] == pytest.approx(70, abs=3)
+
+
+def test_bad_leads_give_nan_and_qc_not_a_crash(caplog):
+    sig = simulate_12lead()
+    sig[:, LEADS.index("V3")] = 0.0  # flat
+    sig[:, LEADS.index("V4")] = np.nan  # missing
+    sig[:2000, LEADS.index("V5")] = 0.0  # mostly flat...
+    sig[2000:, LEADS.index("V5")] = 0.0  # ...entirely flat, but present
+    with caplog.at_level(logging.WARNING):
+        row, qc = extract_record_features(_record(sig, rid="BAD1"), FeatureConfig())
+    bad = {q["lead"]: q["problem"] for q in qc}
+    assert set(bad) == {"V3", "V4", "V5"}
+    assert "flat" in bad["V3"] and "missing" in bad["V4"]
+    for lead in ("V3", "V4", "V5"):
+        assert all(np.isnan(row[f"{lead}__{n}"]) for n in FEATURE_NAMES)
+    assert np.isfinite(row["II__qrs_dur_ms"])
+    assert "Record 'BAD1' lead V3" in caplog.text and "features set to NaN" in caplog.text
+
+
+def test_missing_lead_and_reduced_lead_config():
+    sig = simulate_12lead()[:, :6]
+    rec = EcgRecord(record_id="LIMB", signal=sig, sampling_rate=500.0, leads=LEADS[:6])
+    row, qc = extract_record_features(rec, FeatureConfig(leads=("I", "II", "V1")))
+    assert list(row) == feature_columns(("I", "II", "V1"))
+    assert [q["lead"] for q in qc] == ["V1"] and qc[0]["problem"] == "lead not in record"
+    assert np.isfinite(row["I__hr_bpm"])
+
+
+def test_resampling_config_and_100hz():
+    sig = simulate_12lead(sampling_rate=500.0)
+    row500, _ = extract_record_features(_record(sig), FeatureConfig())
+    row100, _ = extract_record_features(_record(sig), FeatureConfig(sampling_rate=100))
+    assert row100["II__hr_bpm"] == pytest.approx(75, abs=0.5)
+    assert row100["II__qt_ms"] == pytest.approx(row500["II__qt_ms"], abs=30)
+    assert row100["II__t_amp_mv"] == pytest.approx(row500["II__t_amp_mv"], rel=0.1)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="method must be one of"):
+        FeatureConfig(method="magic").validate()
+    with pytest.raises(ValueError, match="unknown leads"):
+        FeatureConfig(leads=("II", "X")).validate()
