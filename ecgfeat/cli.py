@@ -1,4 +1,4 @@
-"""The ``ecgfeat`` command line: ``fetch``, ``index`` and ``study`` (the main job)."""
+"""The ``ecgfeat`` command line: ``fetch``, ``index``, ``features`` and ``study`` (the main job)."""
 from __future__ import annotations
 
 import argparse
@@ -63,6 +63,38 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _features(index, out: Path, args: argparse.Namespace):
+    import numpy as np
+
+    from .features import FeatureConfig, extract_features
+
+    config = FeatureConfig(method=args.method, anchors=args.anchors)
+    print(f"\nextracting per-lead features ({config.method}, anchors={config.anchors}) "
+          f"for {len(index)} records with {args.n_jobs} workers")
+    table = extract_features(index, config, n_jobs=args.n_jobs, chunk_size=16, cache_dir=args.cache_dir,
+                             progress=not args.quiet)
+    out.mkdir(parents=True, exist_ok=True)
+    feats = table.features.copy()
+    feats.insert(0, "record_id", index["record_id"].to_numpy())
+    feats.insert(1, "dataset", index["dataset"].to_numpy())
+    feats.to_parquet(out / "features.parquet")
+    table.qc.to_csv(out / "feature_qc.csv", index=False)
+    nan_by_lead = {lead: float(np.isnan(table.features.filter(like=f"{lead}__").to_numpy()).mean())
+                   for lead in config.leads}
+    print(f"{table.features.shape[1]} feature columns ({len(config.leads)} leads); {len(table.qc)} QC entries; "
+          "NaN fraction per lead: " + ", ".join(f"{k} {v:.1%}" for k, v in nan_by_lead.items()))
+    print(f"wrote {out}/features.parquet, feature_qc.csv")
+    return table
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    from .records import read_saved_index
+
+    index = read_saved_index(args.index)
+    _features(index, Path(args.out), args)
+    return 0
+
+
 def _cmd_study(args: argparse.Namespace) -> int:
     from .records import read_indexes, shared_sample_roots
 
@@ -75,7 +107,18 @@ def _cmd_study(args: argparse.Namespace) -> int:
     print(f"study {run}: indexing {', '.join(str(r) for r in roots)}")
     index, qc = read_indexes(roots)
     _summarise(index, qc, out)
+    _features(index, out, args)
     return 0
+
+
+def _feature_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", default="ecgfeat", choices=["ecgfeat", "dwt", "peak", "prominence", "cwt"],
+                   help="delineation: ecgfeat's own or a NeuroKit2 ecg_delineate method")
+    p.add_argument("--anchors", default="lead", choices=["lead", "consensus"],
+                   help="beats found per lead (leads stay independent) or on all leads together")
+    p.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default 2)")
+    p.add_argument("--cache-dir", default=".ecgfeat-cache", help="joblib.Memory cache folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", nargs="*", default=None, help="dataset folders (default: the shared sample)")
     s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
     s.add_argument("--run-id", default=None, help="name of the run folder (default: timestamp)")
+    _feature_options(s)
     s.set_defaults(func=_cmd_study)
+
+    fe = sub.add_parser("features", help="extract per-lead features for an index (cached, parallel)",
+                        description="Extract per-lead fiducial, morphology and rhythm features for every record of "
+                                    "an index.csv written by 'ecgfeat index --out'.")
+    fe.add_argument("index", help="index.csv written by 'ecgfeat index --out DIR'")
+    fe.add_argument("--out", required=True, help="folder for features.parquet and feature_qc.csv")
+    _feature_options(fe)
+    fe.set_defaults(func=_cmd_features)
     return p
 
 

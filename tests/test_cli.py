@@ -10,15 +10,19 @@ from ecgfeat.cli import main
 
 
 def test_help_of_every_subcommand():
-    for args in (["--help"], ["fetch", "--help"], ["index", "--help"], ["study", "--help"]):
+    for args in (["--help"], ["fetch", "--help"], ["index", "--help"], ["features", "--help"], ["study", "--help"]):
         out = subprocess.run([sys.executable, "-m", "ecgfeat.cli", *args], capture_output=True, text=True)
         assert out.returncode == 0 and "usage: ecgfeat" in out.stdout
 
 
 def test_study_on_shared_sample_writes_artifacts(shared, tmp_path, capsys):
-    assert main(["study", "--artifacts", str(tmp_path), "--run-id", "t"]) == 0
+    assert main(["study", "--artifacts", str(tmp_path), "--run-id", "t", "--quiet",
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
     out = capsys.readouterr().out
-    assert "252 records indexed" in out
+    assert "252 records indexed" in out and "372 feature columns" in out
+    feats = pd.read_parquet(tmp_path / "t" / "features.parquet")
+    assert feats.shape == (252, 2 + 372)
+    assert feats.filter(like="II__hr_bpm").notna().mean().iloc[0] > 0.95
     index = pd.read_csv(tmp_path / "t" / "index.csv")
     assert len(index) == 252 and set(index.dataset) == {"ptb-xl", "ecg-arrhythmia", "cinc2021"}
     qc = pd.read_csv(tmp_path / "t" / "qc.csv")

@@ -110,3 +110,29 @@ def test_config_validation():
         FeatureConfig(method="magic").validate()
     with pytest.raises(ValueError, match="unknown leads"):
         FeatureConfig(leads=("II", "X")).validate()
+
+
+def test_catalogue_doc_is_up_to_date():
+    from pathlib import Path
+
+    from ecgfeat.features.catalogue import catalogue_markdown, feature_catalogue
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "feature_catalogue.md"
+    assert doc.read_text() == catalogue_markdown(), "regenerate docs/feature_catalogue.md"
+    cat = feature_catalogue()
+    assert list(cat.name) == list(FEATURE_NAMES) and cat.unit.notna().all()
+
+
+def test_real_record_with_a_corrupted_lead(data_dir):
+    from ecgfeat.records import read_record
+
+    rec = read_record(data_dir / "physionet-challenge-2021" / "WFDB_Ga" / "E00001")
+    sig = rec.signal.copy()
+    sig[:, LEADS.index("V2")] = np.nan
+    sig[:, LEADS.index("aVL")] = 0.5  # constant: a disconnected electrode
+    bad = EcgRecord(record_id=rec.record_id, signal=sig, sampling_rate=rec.sampling_rate, leads=rec.leads)
+    row, qc = extract_record_features(bad, FeatureConfig())
+    assert {q["lead"] for q in qc} == {"V2", "aVL"} and all(q["record_id"] == "E00001" for q in qc)
+    assert np.isnan([row[f"V2__{n}"] for n in FEATURE_NAMES]).all()
+    good, _ = extract_record_features(rec, FeatureConfig())
+    assert row["II__qrs_dur_ms"] == good["II__qrs_dur_ms"]  # other leads untouched (lead anchors)

@@ -1,0 +1,30 @@
+"""Helpers shared by the benchmark scripts: the shared sample, child-process arms and peak memory."""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from ecgfeat.paths import shared_dir
+
+
+def cinc_index():
+    from ecgfeat.records import read_index
+
+    index, _ = read_index(shared_dir() / "data" / "physionet-challenge-2021")
+    return index
+
+
+def peak_rss_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its largest finished child (MB, Linux ru_maxrss in KB)."""
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_main_mb": round(me, 1), "peak_rss_largest_worker_mb": round(kids, 1)}
+
+
+def run_arm(script: Path, *args: str) -> dict:
+    """Run one measured arm in a fresh interpreter (clean memory figures); it prints one JSON line last."""
+    out = subprocess.run([sys.executable, str(script), "--arm", *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
