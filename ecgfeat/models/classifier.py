@@ -1,0 +1,387 @@
+"""`LeadGroupedXGBClassifier`: multi-label gradient boosting on lead-grouped feature blocks."""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..features.lead_groups import LeadGroups
+from .lead_sets import resolve_lead_set
+
+MANIFEST_VERSION = 1
+
+
+def _as_2d_labels(y) -> tuple[np.ndarray, list[str], bool, np.ndarray | None]:
+    """(Y as float (n, n_labels) with NaN = unknown, label names, binary?, classes of a 1-D y)."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if y is None:
+        raise ValueError("LeadGroupedXGBClassifier requires y to be passed, but the target y is None")
+    if isinstance(y, pd.DataFrame):
+        Y, names = y.to_numpy(dtype=float), [str(c) for c in y.columns]
+    elif isinstance(y, pd.Series) or np.asarray(y).ndim == 1:
+        arr = np.asarray(y)
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise ValueError("Input y contains NaN or infinity; a 1-D y must be complete")
+        kind = type_of_target(arr, input_name="y")
+        if kind == "multiclass":
+            raise ValueError("Only binary classification is supported. The type of the target is multiclass; "
+                             "pass one 0/1 column per label for multi-label data.")
+        if kind not in ("binary",):
+            raise ValueError(f"Unknown label type: {kind}. Expected a binary or multi-label 0/1 target.")
+        classes = np.unique(arr)
+        name = str(getattr(y, "name", None) or "y")
+        return (arr == classes[-1]).astype(float)[:, None], [name], True, classes
+    else:
+        Y = np.asarray(y, dtype=float)
+        names = [f"label{k}" for k in range(Y.shape[1])]
+    if np.isinf(Y).any():
+        raise ValueError("Input y contains infinity")
+    known = Y[~np.isnan(Y)]
+    if not np.isin(known, (0, 1)).all():
+        raise ValueError("Unknown label type: continuous or multiclass. Multi-label y must be 0/1 (NaN = unknown).")
+    return Y, names, False, None
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """Decision threshold maximising F1 on (y, p); 0.5 when y has no positives."""
+    y = np.asarray(y, bool)
+    if y.sum() == 0 or len(y) == 0:
+        return 0.5
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    fp = np.cumsum(~ys)
+    f1 = 2 * tp / (tp + fp + y.sum())
+    distinct = np.r_[ps[1:] != ps[:-1], True]  # threshold between distinct scores only
+    k = int(np.argmax(np.where(distinct, f1, -1)))
+    nxt = ps[k + 1] if k + 1 < len(ps) else 0.0
+    return float((ps[k] + nxt) / 2)
+
+
+class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label XGBoost on ``"{lead}__{feature}"`` columns, any lead subset, with lead dropout.
+
+    ``fit(X, Y)`` with ``Y`` of shape (n_samples, n_labels), 0/1 with NaN for unknown labels (rows with a NaN
+    label are left out for that label only). ``predict_proba`` returns an (n_samples, n_labels) array in
+    label order (``labels_``); ``predict`` applies the per-label thresholds ``thresholds_``. With a 1-D ``y``
+    it behaves as a binary classifier (``predict_proba`` of shape (n_samples, 2)).
+
+    Parameters
+    ----------
+    leads : lead subset (catalogue name or list) to train on; other leads' columns are ignored. None: all.
+    multi_strategy : 'per_label' (one booster per label, the default: measured faster and as accurate on the
+        sample, see ``benchmarks/bench_models.py``) or 'native' (XGBoost ``one_output_per_tree`` on all labels).
+    imbalance : 'scale_pos_weight' (weights negatives/positives per label), 'undersample' (imbalanced-learn
+        ``RandomUnderSampler`` per label) or 'none'.
+    early_stopping_rounds, validation_fraction : early stopping on a stratified inner validation split, which
+        also sets the per-label F1-optimal threshold (0.5 when a label has too few positives).
+    lead_dropout : probability that a whole lead group is set to missing in each of ``dropout_copies``
+        augmented copies of the training data (at least one lead always stays), so one model stays usable
+        when leads are absent.
+    threshold : 'f1' (per-label threshold maximising F1 on the inner validation split) or a fixed probability.
+    """
+
+    def __init__(self, leads: str | Sequence[str] | None = None, multi_strategy: str = "per_label",
+                 n_estimators: int = 300, learning_rate: float = 0.1, max_depth: int = 4, subsample: float = 0.8,
+                 colsample_bytree: float = 0.8, min_child_weight: float = 1.0, reg_lambda: float = 1.0,
+                 imbalance: str = "scale_pos_weight", early_stopping_rounds: int | None = 30,
+                 validation_fraction: float = 0.2, lead_dropout: float = 0.0, dropout_copies: int = 2,
+                 threshold: str | float = "f1", n_jobs: int = 1, random_state: int | None = 0):
+        self.leads = leads
+        self.multi_strategy = multi_strategy
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.imbalance = imbalance
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.lead_dropout = lead_dropout
+        self.dropout_copies = dropout_copies
+        self.threshold = threshold
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- helpers
+    def _validate_params(self) -> None:
+        choices = {"multi_strategy": ("per_label", "native"), "imbalance": ("scale_pos_weight", "undersample", "none")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be one of {allowed}. "
+                                 f"Got {getattr(self, name)!r} instead.")
+        if not 0 <= self.lead_dropout < 1:
+            raise ValueError(f"The 'lead_dropout' parameter of {type(self).__name__} must be in [0, 1). "
+                             f"Got {self.lead_dropout!r} instead.")
+        if not (self.threshold == "f1" or (isinstance(self.threshold, (int, float)) and 0 < self.threshold < 1)):
+            raise ValueError(f"The 'threshold' parameter of {type(self).__name__} must be 'f1' or a probability. "
+                             f"Got {self.threshold!r} instead.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"The 'validation_fraction' parameter of {type(self).__name__} must be in (0, 1). "
+                             f"Got {self.validation_fraction!r} instead.")
+
+    def _xgb_params(self, seed: int) -> dict:
+        return dict(n_estimators=self.n_estimators, learning_rate=self.learning_rate, max_depth=self.max_depth,
+                    subsample=self.subsample, colsample_bytree=self.colsample_bytree,
+                    min_child_weight=self.min_child_weight, reg_lambda=self.reg_lambda, tree_method="hist",
+                    n_jobs=self.n_jobs, random_state=seed, eval_metric="logloss", missing=np.nan)
+
+    def _select(self, X) -> np.ndarray:
+        """Columns used by the model, as float32, from a DataFrame or array with the fitted layout."""
+        if isinstance(X, pd.DataFrame):
+            pos = {str(c): i for i, c in enumerate(X.columns)}
+            missing = [c for c in self.feature_names_in_ if c not in pos]
+            if missing:
+                raise ValueError(f"X lacks {len(missing)} feature columns seen in fit, e.g. {missing[:3]}")
+            cols = [pos[c] for c in self.feature_names_in_[self.support_]]
+            return X.iloc[:, cols].to_numpy(dtype=np.float32)
+        arr = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float32)
+        return arr[:, self.support_]
+
+    def _dropout(self, Xs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        groups = self.lead_groups_
+        copies = [Xs]
+        for _ in range(self.dropout_copies):
+            keep = rng.random((len(Xs), len(groups))) >= self.lead_dropout
+            none = ~keep.any(axis=1)
+            keep[none, rng.integers(0, len(groups), none.sum())] = True
+            cols = keep.astype(np.int8) @ groups.group_matrix()
+            copies.append(np.where(cols.astype(bool), Xs, np.nan).astype(np.float32))
+        return np.concatenate(copies)
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y):
+        """Fit one booster per label (or one multi-output booster); returns self."""
+        self._validate_params()
+        import xgboost as xgb
+        from sklearn.model_selection import train_test_split
+
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X.to_numpy(dtype=np.float32), ensure_all_finite="allow-nan", reset=True,
+                          dtype=np.float32)
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+            Xa = X.to_numpy(dtype=np.float32)
+        else:
+            Xa = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float32)
+            self.feature_names_in_ = np.asarray([f"x{i}" for i in range(Xa.shape[1])], dtype=object)
+        Y, names, self._binary, classes = _as_2d_labels(y)
+        if Y.shape[0] != Xa.shape[0]:
+            raise ValueError(f"X has {Xa.shape[0]} rows but y has {Y.shape[0]}")
+        self.classes_ = classes if self._binary else np.array([0, 1])
+        self.labels_ = names
+        groups = LeadGroups.from_columns(list(self.feature_names_in_), remainder="group")
+        if self.leads is None:
+            use = [g for g in groups.names]
+        else:
+            use = list(resolve_lead_set(self.leads))
+            absent = [lead for lead in use if lead not in groups.names]
+            if absent:
+                raise ValueError(f"leads {absent} have no columns in X (columns must be '{{lead}}__{{feature}}')")
+        self.support_ = groups.column_mask(use)
+        self.lead_groups_ = LeadGroups.from_columns(list(self.feature_names_in_[self.support_]), remainder="group")
+        Xs = Xa[:, self.support_]
+        rng = np.random.default_rng(self.random_state)
+        self.boosters_, self.best_iterations_, self.thresholds_, self.priors_ = [], [], [], []
+        self.n_features_used_ = int(self.support_.sum())
+
+        def split(idx: np.ndarray, strat: np.ndarray):
+            n_pos = int(strat.sum())
+            if self.early_stopping_rounds is None or n_pos < 4 or len(idx) - n_pos < 4:
+                return idx, None
+            seed = int(rng.integers(2**31))
+            tr, va = train_test_split(idx, test_size=self.validation_fraction, stratify=strat, random_state=seed)
+            return tr, va
+
+        if self.multi_strategy == "native":
+            Yf = np.nan_to_num(Y)
+            idx = np.arange(len(Xs))
+            tr, va = split(idx, Yf.max(axis=1) if Yf.shape[1] > 1 else Yf[:, 0])
+            Xtr = self._dropout(Xs[tr], rng) if self.lead_dropout > 0 else Xs[tr]
+            Ytr = np.tile(Yf[tr], (len(Xtr) // len(tr), 1))
+            params = self._xgb_params(int(rng.integers(2**31)))
+            if va is not None:
+                params["early_stopping_rounds"] = self.early_stopping_rounds
+            model = xgb.XGBClassifier(multi_strategy="one_output_per_tree", **params)
+            model.fit(Xtr, Ytr, eval_set=[(Xs[va], Yf[va])] if va is not None else None, verbose=False)
+            best = int(getattr(model, "best_iteration", self.n_estimators - 1) or self.n_estimators - 1) \
+                if va is not None else self.n_estimators - 1
+            self.boosters_ = [model.get_booster()]
+            self.best_iterations_ = [best]
+            pv = self._booster_predict(self.boosters_[0], Xs[va] if va is not None else Xs, best)
+            yv = Yf[va] if va is not None else Yf
+            self.thresholds_ = [self._pick_threshold(yv[:, k], pv[:, k]) if va is not None else self._default_t()
+                                for k in range(Y.shape[1])]
+            self.priors_ = list(np.nanmean(Y, axis=0))
+            return self
+
+        for k in range(Y.shape[1]):
+            known = np.flatnonzero(~np.isnan(Y[:, k]))
+            yk = Y[known, k]
+            prior = float(yk.mean()) if len(yk) else 0.0
+            self.priors_.append(prior)
+            if len(yk) == 0 or yk.min() == yk.max():  # nothing to learn: constant prior
+                self.boosters_.append(None)
+                self.best_iterations_.append(-1)
+                self.thresholds_.append(self._default_t())
+                continue
+            tr, va = split(known, Y[known, k])
+            Xtr, ytr = Xs[tr], Y[tr, k]
+            if self.imbalance == "undersample":
+                from imblearn.under_sampling import RandomUnderSampler
+
+                rus = RandomUnderSampler(random_state=int(rng.integers(2**31)))
+                sel, _ = rus.fit_resample(np.arange(len(ytr))[:, None], ytr)
+                Xtr, ytr = Xtr[sel[:, 0]], ytr[sel[:, 0]]
+            if self.lead_dropout > 0:
+                reps = 1 + self.dropout_copies
+                Xtr, ytr = self._dropout(Xtr, rng), np.tile(ytr, reps)
+            params = self._xgb_params(int(rng.integers(2**31)))
+            if self.imbalance == "scale_pos_weight":
+                params["scale_pos_weight"] = float((ytr == 0).sum() / max((ytr == 1).sum(), 1))
+            if va is not None:
+                params["early_stopping_rounds"] = self.early_stopping_rounds
+            model = xgb.XGBClassifier(**params)
+            model.fit(Xtr, ytr, eval_set=[(Xs[va], Y[va, k])] if va is not None else None, verbose=False)
+            best = int(model.best_iteration) if va is not None else self.n_estimators - 1
+            booster = model.get_booster()
+            self.boosters_.append(booster)
+            self.best_iterations_.append(best)
+            if va is not None:
+                pv = self._booster_predict(booster, Xs[va], best)[:, 0]
+                self.thresholds_.append(self._pick_threshold(Y[va, k], pv))
+            else:
+                self.thresholds_.append(self._default_t())
+        return self
+
+    def _default_t(self) -> float:
+        return 0.5 if self.threshold == "f1" else float(self.threshold)
+
+    def _pick_threshold(self, y: np.ndarray, p: np.ndarray) -> float:
+        return best_f1_threshold(y, p) if self.threshold == "f1" else float(self.threshold)
+
+    # ----------------------------------------------------------------- predict
+    @staticmethod
+    def _booster_predict(booster, Xs: np.ndarray, best: int) -> np.ndarray:
+        p = booster.inplace_predict(Xs, iteration_range=(0, best + 1), missing=np.nan)
+        p = np.asarray(p, dtype=np.float64)
+        return p[:, None] if p.ndim == 1 else p
+
+    def predict_label_proba(self, X) -> np.ndarray:
+        """(n_samples, n_labels) probabilities."""
+        check_is_fitted(self, "boosters_")
+        Xs = self._select(X)
+        if self.multi_strategy == "native":
+            return self._booster_predict(self.boosters_[0], Xs, self.best_iterations_[0])
+        out = np.empty((len(Xs), len(self.labels_)))
+        for k, (b, best) in enumerate(zip(self.boosters_, self.best_iterations_)):
+            out[:, k] = self.priors_[k] if b is None else self._booster_predict(b, Xs, best)[:, 0]
+        return out
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = self.predict_label_proba(X)
+        if self._binary:
+            return np.column_stack([1 - p[:, 0], p[:, 0]])
+        return p
+
+    def predict(self, X) -> np.ndarray:
+        p = self.predict_label_proba(X)
+        hard = (p >= np.asarray(self.thresholds_)).astype(int)
+        if self._binary:
+            return np.asarray(self.classes_)[hard[:, 0]] if len(self.classes_) == 2 else \
+                np.full(len(p), self.classes_[0])
+        return hard
+
+    def _threshold_logit(self) -> np.ndarray:
+        t = np.clip(np.asarray(self.thresholds_, float), 1e-12, 1 - 1e-12)
+        return np.log(t / (1 - t))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logit of the probability minus the logit of the label's threshold: > 0 exactly where ``predict`` is 1."""
+        p = np.clip(self.predict_label_proba(X), 1e-12, 1 - 1e-12)
+        logit = np.log(p / (1 - p)) - self._threshold_logit()
+        return logit[:, 0] if self._binary else logit
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    # ------------------------------------------------------------- persistence
+    def save(self, folder: str | Path) -> Path:
+        """Write XGBoost JSON boosters and ``manifest.json`` (features, lead groups, labels, thresholds,
+        parameters, package versions). No pickle is written."""
+        import sklearn
+        import xgboost
+
+        check_is_fitted(self, "boosters_")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = []
+        for k, b in enumerate(self.boosters_):
+            if b is None:
+                files.append(None)
+                continue
+            name = f"booster_{k:03d}.json"
+            b.save_model(str(folder / name))
+            files.append(name)
+        manifest = {
+            "manifest_version": MANIFEST_VERSION, "estimator": type(self).__name__,
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
+            "feature_names_in": list(self.feature_names_in_), "support": self.support_.tolist(),
+            "lead_groups": {g: self.lead_groups_.columns_of(g) for g in self.lead_groups_.names},
+            "labels": self.labels_, "binary": self._binary,
+            "classes": np.asarray(self.classes_).tolist(),
+            "thresholds": [float(t) for t in self.thresholds_], "priors": [float(p) for p in self.priors_],
+            "best_iterations": [int(b) for b in self.best_iterations_], "boosters": files,
+            "versions": {"xgboost": xgboost.__version__, "scikit-learn": sklearn.__version__,
+                         "numpy": np.__version__, "python": platform.python_version()},
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "LeadGroupedXGBClassifier":
+        """Load a model written by :meth:`save` (JSON only; never unpickles)."""
+        import xgboost as xgb
+
+        folder = Path(folder)
+        m = json.loads((folder / "manifest.json").read_text())
+        if m.get("manifest_version") != MANIFEST_VERSION or m.get("estimator") != cls.__name__:
+            raise ValueError(f"{folder}: not a {cls.__name__} manifest (version {m.get('manifest_version')})")
+        params = m["params"]
+        if isinstance(params.get("leads"), list):
+            params["leads"] = tuple(params["leads"])
+        est = cls(**params)
+        est.feature_names_in_ = np.asarray(m["feature_names_in"], dtype=object)
+        est.n_features_in_ = len(est.feature_names_in_)
+        est.support_ = np.asarray(m["support"], dtype=bool)
+        est.lead_groups_ = LeadGroups.from_columns(list(est.feature_names_in_[est.support_]), remainder="group")
+        est.labels_ = m["labels"]
+        est._binary = m["binary"]
+        est.classes_ = np.asarray(m["classes"])
+        est.thresholds_ = m["thresholds"]
+        est.priors_ = m["priors"]
+        est.best_iterations_ = m["best_iterations"]
+        est.n_features_used_ = int(est.support_.sum())
+        est.boosters_ = []
+        for name in m["boosters"]:
+            if name is None:
+                est.boosters_.append(None)
+                continue
+            b = xgb.Booster()
+            b.load_model(str(folder / name))
+            est.boosters_.append(b)
+        return est

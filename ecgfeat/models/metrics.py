@@ -1,0 +1,134 @@
+"""Evaluation: per-label and macro AUROC, AUPRC and F1 with bootstrap CIs, and the CinC-2021 challenge metric."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+NSR_CODE = "426783006"
+
+
+def scorable_labels(y_true: np.ndarray, labels: Sequence[str], min_positives: int = 5) -> list[str]:
+    """Labels with at least ``min_positives`` positives and ``min_positives`` negatives (NaN = unknown)."""
+    y = np.asarray(y_true, float)
+    out = []
+    for k, lab in enumerate(labels):
+        col = y[:, k][~np.isnan(y[:, k])]
+        if (col == 1).sum() >= min_positives and (col == 0).sum() >= min_positives:
+            out.append(lab)
+    return out
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, hard: np.ndarray) -> tuple[float, float, float]:
+    known = ~np.isnan(y)
+    y, p, hard = y[known], p[known], hard[known]
+    if len(np.unique(y)) < 2:
+        return np.nan, np.nan, np.nan
+    return roc_auc_score(y, p), average_precision_score(y, p), f1_score(y, hard, zero_division=0)
+
+
+def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, labels: Sequence[str] | None = None,
+                    *, min_positives: int = 5, n_boot: int = 1000, random_state: int | None = 0) -> pd.DataFrame:
+    """Per-label and macro AUROC, AUPRC and F1 with percentile bootstrap 95 % CIs (records resampled).
+
+    Only labels with ``min_positives`` positives and negatives are scored; the others appear with
+    ``scored=False`` and NaN metrics. The macro row averages the scored labels within each bootstrap replicate.
+    """
+    y = np.asarray(y_true, float)
+    p = np.asarray(y_prob, float)
+    labels = list(labels) if labels is not None else (list(y_true.columns) if isinstance(y_true, pd.DataFrame)
+                                                       else [f"label{k}" for k in range(y.shape[1])])
+    t = np.full(y.shape[1], 0.5) if thresholds is None else np.asarray(thresholds, float)
+    hard = (p >= t).astype(float)
+    scored = scorable_labels(y, labels, min_positives)
+    idx = [labels.index(lab) for lab in scored]
+    point = {k: _metrics(y[:, k], p[:, k], hard[:, k]) for k in idx}
+    rng = np.random.default_rng(random_state)
+    boots = np.full((n_boot, len(idx), 3), np.nan)
+    for b in range(n_boot):
+        s = rng.integers(0, len(y), len(y))
+        for j, k in enumerate(idx):
+            boots[b, j] = _metrics(y[s, k], p[s, k], hard[s, k])
+    rows = []
+    for j, k in enumerate(idx):
+        lo, hi = np.nanpercentile(boots[:, j], [2.5, 97.5], axis=0)
+        au, ap, f1 = point[k]
+        col = y[:, k][~np.isnan(y[:, k])]
+        rows.append({"label": labels[k], "scored": True, "n_pos": int((col == 1).sum()), "n": len(col),
+                     "auroc": au, "auroc_lo": lo[0], "auroc_hi": hi[0], "auprc": ap, "auprc_lo": lo[1],
+                     "auprc_hi": hi[1], "f1": f1, "f1_lo": lo[2], "f1_hi": hi[2]})
+    for k, lab in enumerate(labels):
+        if lab not in scored:
+            col = y[:, k][~np.isnan(y[:, k])]
+            rows.append({"label": lab, "scored": False, "n_pos": int((col == 1).sum()), "n": len(col)})
+    if idx:
+        macro_boot = np.nanmean(boots, axis=1)
+        lo, hi = np.nanpercentile(macro_boot, [2.5, 97.5], axis=0)
+        pts = np.array([point[k] for k in idx])
+        au, ap, f1 = np.nanmean(pts, axis=0)
+        rows.append({"label": "macro", "scored": True, "n_pos": int(sum(r["n_pos"] for r in rows if r["scored"])),
+                     "n": len(y), "auroc": au, "auroc_lo": lo[0], "auroc_hi": hi[0], "auprc": ap,
+                     "auprc_lo": lo[1], "auprc_hi": hi[1], "f1": f1, "f1_lo": lo[2], "f1_hi": hi[2]})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ CinC 2021
+def read_challenge_weights(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """``weights.csv`` → (class names as in the file, e.g. '713427006|59118001', weight matrix)."""
+    w = pd.read_csv(path, index_col=0)
+    classes = [str(c) for c in w.columns]
+    if [str(i) for i in w.index] != classes:
+        raise ValueError(f"{path}: rows and columns name different classes")
+    return classes, w.to_numpy(dtype=float)
+
+
+def modified_confusion_matrix(labels: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """The challenge's multi-label confusion matrix: each record spreads weight 1/|labels ∪ outputs|."""
+    labels = np.asarray(labels, bool)
+    outputs = np.asarray(outputs, bool)
+    norm = np.maximum((labels | outputs).sum(axis=1), 1).astype(float)
+    return labels.T.astype(float) @ (outputs / norm[:, None])
+
+
+def challenge_score(labels: np.ndarray, outputs: np.ndarray, weights: np.ndarray, normal_index: int) -> float:
+    """CinC-2021 challenge metric: (observed − inactive) / (correct − inactive), where 'inactive' outputs
+    only the normal class (sinus rhythm) and 'correct' outputs the labels. Classes already merged as in
+    ``weights.csv``."""
+    labels = np.asarray(labels, bool)
+    outputs = np.asarray(outputs, bool)
+    observed = float((weights * modified_confusion_matrix(labels, outputs)).sum())
+    correct = float((weights * modified_confusion_matrix(labels, labels)).sum())
+    inactive_out = np.zeros_like(labels)
+    inactive_out[:, normal_index] = True
+    inactive = float((weights * modified_confusion_matrix(labels, inactive_out)).sum())
+    return (observed - inactive) / (correct - inactive) if correct != inactive else 0.0
+
+
+def challenge_score_for_label_set(y_true: pd.DataFrame, y_pred: np.ndarray, weights_csv: str | Path) -> float:
+    """Challenge metric for predictions on ecgfeat's ``cinc2021`` label set (labels such as 'CRBBB|RBBB').
+
+    Columns of ``y_true`` are matched to the weight classes through the label table's SNOMED codes; unknown
+    (NaN) labels count as absent, as in the challenge.
+    """
+    from ..records.labels import LabelTable
+
+    table = LabelTable.load()
+    classes, w = read_challenge_weights(weights_csv)
+    col_of = {}
+    for lab in y_true.columns:
+        key = "|".join(table.codes("cinc2021", lab, "snomed"))
+        if key not in classes:
+            raise ValueError(f"label {lab!r} (codes {key}) is not a challenge class")
+        col_of[classes.index(key)] = list(y_true.columns).index(lab)
+    n = len(y_true)
+    L = np.zeros((n, len(classes)), bool)
+    O = np.zeros((n, len(classes)), bool)
+    yt = np.nan_to_num(y_true.to_numpy(float)) > 0
+    yp = np.asarray(y_pred, bool)
+    for c, j in col_of.items():
+        L[:, c] = yt[:, j]
+        O[:, c] = yp[:, j]
+    return challenge_score(L, O, w, classes.index(NSR_CODE))
