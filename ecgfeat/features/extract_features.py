@@ -22,7 +22,7 @@ from ..exceptions import InvalidRecordError
 from ..records.index import load_record
 from ..records.record import EcgRecord
 from .lead_features import FEATURE_SCHEMA_VERSION
-from .record_features import FeatureConfig, extract_record_features, feature_columns
+from .record_features import FeatureConfig, extract_record_features, feature_columns, log_lead_problem
 
 logger = logging.getLogger(__name__)
 QC_COLUMNS = ["record_id", "dataset", "lead", "severity", "problem"]
@@ -46,8 +46,8 @@ def _features_from_signal(signal: np.ndarray, sampling_rate: float, leads: tuple
     """Cache-friendly core: everything that determines the features is an argument."""
     config = FeatureConfig(**{k: (tuple(v) if k == "leads" else v) for k, v in config_key.items()
                               if k != "schema"})
-    rec = EcgRecord(record_id="<cached>", signal=signal, sampling_rate=sampling_rate, leads=leads)
-    return extract_record_features(rec, config)
+    rec = EcgRecord(record_id="", signal=signal, sampling_rate=sampling_rate, leads=leads)
+    return extract_record_features(rec, config, log=False)  # logged by the caller, with the record's id
 
 
 def _record_features(record: EcgRecord, config: FeatureConfig, memory) -> tuple[dict, list]:
@@ -57,9 +57,9 @@ def _record_features(record: EcgRecord, config: FeatureConfig, memory) -> tuple[
     else:
         row, qc = memory.cache(_features_from_signal)(record.signal, float(record.sampling_rate),
                                                       tuple(record.leads), key)
+    qc = [{**q, "record_id": record.record_id, "dataset": record.dataset} for q in qc]  # never mutate cached
     for q in qc:
-        q["record_id"] = record.record_id
-        q["dataset"] = record.dataset
+        log_lead_problem(record.record_id, q["lead"], q["problem"])
     return row, qc
 
 

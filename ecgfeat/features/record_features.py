@@ -98,7 +98,12 @@ def _neurokit_delineation(signal: np.ndarray, fs: float, method: str, usable: np
     return Delineation(points, np.array([len(p) for p in per_lead]), baseline, cleaned, smooth, fs)
 
 
-def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureConfig(),
+def log_lead_problem(record_id: str, lead: str, problem: str) -> None:
+    """The logged warning for a lead whose features are NaN."""
+    logger.warning("Record '%s' lead %s: %s; %d features set to NaN", record_id, lead, problem, len(FEATURE_NAMES))
+
+
+def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureConfig(), *, log: bool = True,
                             ) -> tuple[dict[str, float], list[dict]]:
     """Features of one record.
 
@@ -106,7 +111,7 @@ def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureCo
     -------
     row : dict ``"{lead}__{feature}" -> float`` over :func:`feature_columns` of ``config.leads``
     qc : list of dicts (record_id, lead, severity, problem): leads that are absent, unusable (flat, NaN) or
-        had fewer than 2 beats get NaN features and an entry here (and a logged warning).
+        had fewer than 2 beats get NaN features and an entry here (and a logged warning unless ``log=False``).
     """
     config.validate()
     fs = float(record.sampling_rate)
@@ -130,8 +135,8 @@ def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureCo
 
     def problem(lead: str, msg: str) -> None:
         qc.append({"record_id": record.record_id, "lead": lead, "severity": "warning", "problem": msg})
-        logger.warning("Record '%s' lead %s: %s; %d features set to NaN", record.record_id, lead, msg,
-                       len(FEATURE_NAMES))
+        if log:
+            log_lead_problem(record.record_id, lead, msg)
 
     for lead in config.leads:
         if lead not in present:

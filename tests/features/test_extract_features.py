@@ -118,3 +118,22 @@ def test_lead_groups_partition_columns():
     assert m.names == ["limb", "rest"] and list(m.indices("limb")) == [0, 1, 2]
     with pytest.raises(ValueError, match="exactly one group"):
         LeadGroups(tuple(cols), (("x", (0, 1)),))
+
+
+def test_logged_warnings_name_the_real_record_even_from_cache(tmp_path, caplog, data_dir):
+    """Regression: warnings were logged with a placeholder id from inside the cached function."""
+    import logging
+
+    from ecgfeat.records import EcgRecord, read_record
+
+    rec = read_record(data_dir / "physionet-challenge-2021" / "WFDB_Ga" / "E00001")
+    sig = rec.signal.copy()
+    sig[:, 8] = 0.0  # flat V3
+    bad = EcgRecord(record_id="E00001-flatV3", signal=sig, sampling_rate=rec.sampling_rate, leads=rec.leads,
+                    dataset="test")
+    for _ in range(2):  # cold, then from cache
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            table = extract_features([bad], FeatureConfig(), cache_dir=tmp_path)
+        assert "Record 'E00001-flatV3' lead V3: flat signal" in caplog.text
+        assert list(table.qc.record_id) == ["E00001-flatV3"] and list(table.qc.dataset) == ["test"]
