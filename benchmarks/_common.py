@@ -28,3 +28,18 @@ def run_arm(script: Path, *args: str) -> dict:
     """Run one measured arm in a fresh interpreter (clean memory figures); it prints one JSON line last."""
     out = subprocess.run([sys.executable, str(script), "--arm", *args], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sample_features(datasets: tuple[str, ...] = ("cinc2021",), label_set: str = "study17", n_jobs: int = 2):
+    """(index, features, labels) of the shared sample, features cached under ``artifacts/.cache``."""
+    import pandas as pd
+
+    from ecgfeat.features import FeatureConfig, extract_features
+    from ecgfeat.records import LabelTable, read_indexes, shared_sample_roots
+
+    index, _ = read_indexes(shared_sample_roots(shared_dir()))
+    index = index[index.dataset.isin(datasets)].reset_index(drop=True)
+    cache = Path(__file__).resolve().parent.parent / "artifacts" / ".cache"
+    table = extract_features(index, FeatureConfig(), n_jobs=n_jobs, chunk_size=16, cache_dir=cache)
+    y = LabelTable.load().encode(index, label_set).reset_index(drop=True)
+    return index, table.features.reset_index(drop=True), pd.DataFrame(y)

@@ -6,7 +6,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 NSR_CODE = "426783006"
 
@@ -22,12 +21,49 @@ def scorable_labels(y_true: np.ndarray, labels: Sequence[str], min_positives: in
     return out
 
 
+def auroc(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the ROC curve via the Mann-Whitney statistic (ties count one half)."""
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, bool)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return np.nan
+    r = rankdata(p)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def auprc(y: np.ndarray, p: np.ndarray) -> float:
+    """Average precision (step-wise area under the precision-recall curve), as scikit-learn computes it."""
+    y = np.asarray(y, bool)
+    n1 = int(y.sum())
+    if n1 == 0:
+        return np.nan
+    order = np.argsort(-np.asarray(p), kind="mergesort")
+    ps, ys = np.asarray(p)[order], y[order]
+    last = np.r_[ps[1:] != ps[:-1], True]  # last index of each run of tied scores
+    tp = np.cumsum(ys)[last]
+    fp = np.cumsum(~ys)[last]
+    precision = tp / (tp + fp)
+    recall = tp / n1
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def f1(y: np.ndarray, hard: np.ndarray) -> float:
+    y = np.asarray(y, bool)
+    h = np.asarray(hard, bool)
+    tp = float((y & h).sum())
+    denom = float(y.sum() + h.sum())
+    return 2 * tp / denom if denom else 0.0
+
+
 def _metrics(y: np.ndarray, p: np.ndarray, hard: np.ndarray) -> tuple[float, float, float]:
     known = ~np.isnan(y)
     y, p, hard = y[known], p[known], hard[known]
     if len(np.unique(y)) < 2:
         return np.nan, np.nan, np.nan
-    return roc_auc_score(y, p), average_precision_score(y, p), f1_score(y, hard, zero_division=0)
+    return auroc(y, p), auprc(y, p), f1(y, hard)
 
 
 def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, labels: Sequence[str] | None = None,

@@ -46,3 +46,35 @@ def test_challenge_metric_on_label_set(cinc_ref_dir):
     observed = 0.5 * w[af, afl] + 1 + 1 + (0.5 + 0.5 + 0.5 * w[nsr, sb] + 0.5 * w[sb, nsr])
     inactive = 0.5 * w[af, nsr] + 0.5 * w[rbbb, nsr] + 1 + (0.5 + 0.5 * w[sb, nsr])
     assert s == pytest.approx((observed - inactive) / (correct - inactive))
+
+
+def test_fast_metrics_match_scikit_learn():
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    from ecgfeat.models.metrics import auprc, auroc, f1
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        y = rng.integers(0, 2, 60)
+        p = np.round(rng.random(60), 1)  # many ties
+        h = rng.integers(0, 2, 60)
+        assert auroc(y, p) == pytest.approx(roc_auc_score(y, p))
+        assert auprc(y, p) == pytest.approx(average_precision_score(y, p))
+        assert f1(y, h) == pytest.approx(f1_score(y, h))
+
+
+def test_evaluate_labels_scores_only_labels_with_enough_positives():
+    rng = np.random.default_rng(0)
+    y = np.zeros((200, 3))
+    y[:60, 0] = 1
+    y[:3, 1] = 1  # too few positives
+    y[:, 2] = np.nan
+    y[:100, 2] = rng.integers(0, 2, 100)
+    p = np.clip(y[:, [0, 0, 0]] * 0.6 + rng.random((200, 3)) * 0.5, 0, 1)
+    p[:, 2] = rng.random(200)
+    res = evaluate_labels(y, p, labels=["a", "b", "c"], n_boot=200).set_index("label")
+    assert bool(res.loc["a", "scored"]) and not bool(res.loc["b", "scored"]) and bool(res.loc["c", "scored"])
+    assert res.loc["a", "auroc"] > 0.95
+    assert res.loc["a", "auroc_lo"] <= res.loc["a", "auroc"] <= res.loc["a", "auroc_hi"]
+    assert res.loc["c", "n"] == 100  # NaN labels are unknown, not negative
+    assert res.loc["macro", "auroc"] == pytest.approx((res.loc["a", "auroc"] + res.loc["c", "auroc"]) / 2)

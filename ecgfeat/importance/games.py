@@ -1,0 +1,268 @@
+"""Value functions ("games") over lead coalitions, all behind ``v(coalitions) -> values``.
+
+A coalition is a boolean vector over players (lead groups). ``game(masks)`` takes an (n_coalitions,
+n_players) boolean array and returns an (n_coalitions, n_rows, n_outputs) array: the value of each coalition
+for each explained row (one row for a global game) and output (label).
+
+* :class:`MaskedModelGame` - local: a model's output for each record with absent leads removed, either set
+  to missing (for models trained with lead dropout, or trees that route missing values) or replaced from a
+  background sample and averaged (interventional, as shap's maskers do).
+* :class:`GlobalScoreGame` - global, SAGE-style: a dataset-level score (negative log-loss or AUROC per label)
+  of the masked model as a function of which leads are present.
+* :class:`RetrainGame` - global: the held-out score of a model retrained on only the present leads; coalition
+  models are cached on disk by content and can be fitted in parallel.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..features.lead_groups import LeadGroups
+
+PredictFn = Callable[[np.ndarray], np.ndarray]
+
+
+def _as_2d(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float64)
+    return p[:, None] if p.ndim == 1 else p
+
+
+class Game:
+    """Base class: ``players``, ``outputs``, ``n_rows`` and ``__call__(masks)``."""
+
+    players: list[str]
+    outputs: list[str]
+    n_rows: int
+    description: str = ""
+
+    @property
+    def n_players(self) -> int:
+        return len(self.players)
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class MaskedModelGame(Game):
+    """Local game: ``v_x(S) = f(x with the leads outside S removed)`` for each row ``x`` of ``X``.
+
+    Parameters
+    ----------
+    predict : callable (n, n_columns) float array → (n,) or (n, n_outputs)
+    X : (n_rows, n_columns) rows to explain (DataFrame or array)
+    groups : :class:`LeadGroups` over X's columns (the players)
+    masking : 'missing' (absent columns set to NaN) or 'background' (absent columns taken from each row of
+        ``background`` in turn and the outputs averaged)
+    background : (n_background, n_columns) rows for 'background' masking
+    link : 'identity' or 'logit' (explain log-odds instead of probabilities)
+    batch_rows : rows per model call (memory bound)
+    """
+
+    def __init__(self, predict: PredictFn, X, groups: LeadGroups, masking: str = "missing", background=None,
+                 link: str = "identity", outputs: Sequence[str] | None = None, batch_rows: int = 200_000):
+        if masking not in ("missing", "background"):
+            raise ValueError(f"masking must be 'missing' or 'background', got {masking!r}")
+        if link not in ("identity", "logit"):
+            raise ValueError(f"link must be 'identity' or 'logit', got {link!r}")
+        self.predict = predict
+        self.X = np.asarray(X, dtype=np.float32)
+        self.groups = groups
+        self.masking = masking
+        if masking == "background":
+            if background is None:
+                raise ValueError("masking='background' needs a background sample")
+            self.background = np.asarray(background, dtype=np.float32)
+        else:
+            self.background = None
+        self.link = link
+        self.batch_rows = batch_rows
+        self.players = groups.names
+        self.n_rows = len(self.X)
+        probe = _as_2d(predict(self.X[:1]))
+        self.outputs = list(outputs) if outputs is not None else [f"output{k}" for k in range(probe.shape[1])]
+        self.description = f"local masked model ({masking}, {link})"
+        self._member = groups.group_matrix().astype(bool)
+
+    def _f(self, Z: np.ndarray) -> np.ndarray:
+        p = _as_2d(self.predict(Z))
+        if self.link == "logit":
+            p = np.clip(p, 1e-7, 1 - 1e-7)
+            p = np.log(p / (1 - p))
+        return p
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+        cols = masks @ self._member  # (n_coal, n_columns) True = present
+        n_c, n_r = len(masks), self.n_rows
+        out = np.empty((n_c, n_r, len(self.outputs)))
+        n_bg = 1 if self.background is None else len(self.background)
+        per_coal = n_r * n_bg
+        step = max(1, self.batch_rows // per_coal)
+        for a in range(0, n_c, step):
+            cm = cols[a:a + step]
+            # rows: coalition-major, then record, then background
+            Z = np.repeat(self.X[None, :, None, :], len(cm), axis=0)
+            Z = np.repeat(Z, n_bg, axis=2)
+            if self.background is None:
+                Z = np.where(cm[:, None, None, :], Z, np.nan)
+            else:
+                Z = np.where(cm[:, None, None, :], Z, self.background[None, None, :, :])
+            f = self._f(Z.reshape(-1, Z.shape[-1])).reshape(len(cm), n_r, n_bg, -1)
+            out[a:a + len(cm)] = f.mean(axis=2)
+        return out
+
+
+class GlobalScoreGame(Game):
+    """Global game (SAGE-style): ``v(S) = score(y, f(X with leads outside S removed))`` per label.
+
+    score : 'neg_log_loss' (default; v(∅) is the loss of the masked model, so values are loss reductions) or
+        'auroc'. Rows with a NaN label are ignored for that label.
+    """
+
+    def __init__(self, predict: PredictFn, X, y, groups: LeadGroups, masking: str = "missing", background=None,
+                 score: str = "neg_log_loss", outputs: Sequence[str] | None = None, batch_rows: int = 200_000):
+        if score not in ("neg_log_loss", "auroc"):
+            raise ValueError(f"score must be 'neg_log_loss' or 'auroc', got {score!r}")
+        self.local = MaskedModelGame(predict, X, groups, masking, background, "identity", outputs, batch_rows)
+        self.y = np.asarray(y, dtype=float).reshape(len(self.local.X), -1)
+        self.score = score
+        self.players = groups.names
+        self.outputs = self.local.outputs
+        self.n_rows = 1
+        self.description = f"global {score} of masked model ({masking})"
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        from sklearn.metrics import roc_auc_score
+
+        p = self.local(masks)  # (n_c, n_rows, n_out)
+        out = np.empty((len(p), 1, p.shape[2]))
+        for k in range(p.shape[2]):
+            known = ~np.isnan(self.y[:, k])
+            y = self.y[known, k]
+            for c in range(len(p)):
+                q = np.clip(p[c, known, k], 1e-7, 1 - 1e-7)
+                if self.score == "neg_log_loss":
+                    out[c, 0, k] = np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
+                else:
+                    out[c, 0, k] = roc_auc_score(y, q) if 0 < y.sum() < len(y) else np.nan
+        return out
+
+
+def content_hash(*parts) -> str:
+    """sha256 of arrays, frames and JSON-able objects (used as cache keys)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            h.update(json.dumps([str(c) for c in part.columns]).encode())
+            h.update(np.ascontiguousarray(part.to_numpy(dtype=np.float64)).tobytes())
+        elif isinstance(part, np.ndarray):
+            h.update(str(part.shape).encode())
+            h.update(np.ascontiguousarray(part.astype(np.float64)).tobytes())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+class RetrainGame(Game):
+    """Global game: ``v(S)`` = held-out score of a model trained on only the leads in ``S``.
+
+    Each coalition's model is fitted with ``make_model(leads)`` (an unfitted estimator with ``fit`` and
+    ``predict_label_proba`` or ``predict_proba``) on ``(X_train, y_train)`` and scored on ``(X_test, y_test)``
+    with per-label AUROC (or negative log-loss). ``v(∅)`` is the score of the training prevalence (AUROC 0.5).
+    Scores are cached on disk in ``cache_dir`` under a content hash of the data, the lead set and the model
+    configuration (``config``), so runs share and reuse coalition models; ``n_jobs`` fits coalitions of one
+    call in parallel (joblib; a Dask cluster through joblib's dask backend).
+    """
+
+    def __init__(self, make_model: Callable[[tuple[str, ...]], object], X_train: pd.DataFrame, y_train,
+                 X_test: pd.DataFrame, y_test, groups: LeadGroups, *, config: dict | None = None,
+                 score: str = "auroc", cache_dir: str | Path | None = None, n_jobs: int = 1,
+                 outputs: Sequence[str] | None = None):
+        if score not in ("auroc", "neg_log_loss"):
+            raise ValueError(f"score must be 'auroc' or 'neg_log_loss', got {score!r}")
+        self.make_model = make_model
+        self.X_train, self.X_test = X_train, X_test
+        self.y_train = pd.DataFrame(np.asarray(y_train, float).reshape(len(X_train), -1))
+        self.y_test = pd.DataFrame(np.asarray(y_test, float).reshape(len(X_test), -1))
+        self.groups = groups
+        self.score = score
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.n_jobs = n_jobs
+        self.players = groups.names
+        self.outputs = list(outputs) if outputs is not None else (
+            [str(c) for c in y_train.columns] if isinstance(y_train, pd.DataFrame)
+            else [f"output{k}" for k in range(self.y_train.shape[1])])
+        self.n_rows = 1
+        self.description = f"retrained models, held-out {score}"
+        self._data_key = content_hash(X_train, self.y_train.to_numpy(), X_test, self.y_test.to_numpy(),
+                                      config or {}, score)
+        self.fits = 0
+        self.hits = 0
+
+    def _key(self, leads: tuple[str, ...]) -> str:
+        return content_hash(self._data_key, list(leads))[:24]
+
+    def _empty_value(self) -> np.ndarray:
+        out = np.empty(len(self.outputs))
+        for k in range(len(self.outputs)):
+            y = self.y_test.iloc[:, k].to_numpy()
+            prior = np.nanmean(self.y_train.iloc[:, k].to_numpy())
+            known = ~np.isnan(y)
+            if self.score == "auroc":
+                out[k] = 0.5
+            else:
+                q = np.clip(prior, 1e-7, 1 - 1e-7)
+                out[k] = np.mean(y[known] * np.log(q) + (1 - y[known]) * np.log(1 - q))
+        return out
+
+    def _fit_score(self, leads: tuple[str, ...]) -> np.ndarray:
+        from sklearn.metrics import roc_auc_score
+
+        model = self.make_model(leads)
+        model.fit(self.X_train, self.y_train.set_axis(self.outputs, axis=1))
+        p = model.predict_label_proba(self.X_test) if hasattr(model, "predict_label_proba") \
+            else model.predict_proba(self.X_test)
+        p = _as_2d(p)
+        out = np.empty(len(self.outputs))
+        for k in range(len(self.outputs)):
+            y = self.y_test.iloc[:, k].to_numpy()
+            known = ~np.isnan(y)
+            q = np.clip(p[known, k], 1e-7, 1 - 1e-7)
+            if self.score == "auroc":
+                out[k] = roc_auc_score(y[known], q) if 0 < y[known].sum() < known.sum() else np.nan
+            else:
+                out[k] = np.mean(y[known] * np.log(q) + (1 - y[known]) * np.log(1 - q))
+        return out
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        from joblib import Parallel, delayed
+
+        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+        out = np.empty((len(masks), 1, len(self.outputs)))
+        todo: list[tuple[int, tuple[str, ...], Path | None]] = []
+        for c, m in enumerate(masks):
+            leads = tuple(p for p, keep in zip(self.players, m) if keep)
+            if not leads:
+                out[c, 0] = self._empty_value()
+                continue
+            path = self.cache_dir / f"{self._key(leads)}.json" if self.cache_dir is not None else None
+            if path is not None and path.exists():
+                out[c, 0] = json.loads(path.read_text())["value"]
+                self.hits += 1
+            else:
+                todo.append((c, leads, path))
+        values = Parallel(n_jobs=self.n_jobs)(delayed(self._fit_score)(leads) for _, leads, _ in todo)
+        for (c, leads, path), v in zip(todo, values):
+            out[c, 0] = v
+            self.fits += 1
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"leads": list(leads), "value": [float(x) for x in v]}))
+                tmp.replace(path)
+        return out
