@@ -1,0 +1,163 @@
+"""Lead Shapley cross-checks: analytic games, shap's ExactExplainer, Monte Carlo convergence and coverage,
+additive models vs TreeSHAP, and planted truth."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shap
+
+from ecgfeat._constants import LEADS
+from ecgfeat.features.lead_groups import LeadGroups
+from ecgfeat.importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, lead_shapley,
+                                permutation_shapley)
+from ecgfeat.importance.shap_bridge import LeadMasker, grouped_tree_shap
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.models.synthetic import make_lead_cohort
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return make_lead_cohort(800, n_labels=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def model(cohort):
+    X, Y = cohort
+    return LeadGroupedXGBClassifier(lead_dropout=0.3, n_estimators=100).fit(X, Y)
+
+
+def test_analytic_game_efficiency_symmetry_null_player():
+    X, _ = make_lead_cohort(10, n_features_per_lead=2, random_state=1)
+    groups = LeadGroups.from_columns(list(X.columns))
+    cols = {lead: groups.indices(lead) for lead in LEADS}
+
+    def f(Z):  # V1 + V2 enter symmetrically with an interaction; I is additive; other leads unused
+        v1 = np.nan_to_num(Z[:, cols["V1"]]).sum(axis=1)
+        v2 = np.nan_to_num(Z[:, cols["V2"]]).sum(axis=1)
+        i = np.nan_to_num(Z[:, cols["I"]]).sum(axis=1)
+        return np.column_stack([v1 * v2 + i, i])
+
+    X.iloc[:, cols["V2"]] = X.iloc[:, cols["V1"]].to_numpy()  # V1 and V2 identical: symmetric players
+    res = exact_shapley(MaskedModelGame(f, X, groups))
+    np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-12)
+    v = res.values
+    np.testing.assert_allclose(v[:, LEADS.index("V1"), 0], v[:, LEADS.index("V2"), 0], atol=1e-12)
+    x_i = X.iloc[:, cols["I"]].sum(axis=1).to_numpy()
+    np.testing.assert_allclose(v[:, LEADS.index("I"), 0], x_i, atol=1e-5)  # additive term (float32 inputs)
+    np.testing.assert_allclose(v[:, LEADS.index("V1"), 0], 0.5 * X.iloc[:, cols["V1"]].sum(axis=1) ** 2,
+                               atol=1e-5)  # interaction shared equally
+    for lead in ("II", "III", "aVR", "V6"):
+        assert np.all(v[:, LEADS.index(lead)] == 0)  # null players
+
+
+@pytest.mark.parametrize("masking", ["missing", "background"])
+def test_exact_equals_shap_exact_explainer(model, cohort, masking):
+    X, _ = cohort
+    rows = X.iloc[:6]
+    bg = X.iloc[200:215].to_numpy() if masking == "background" else None
+    game = MaskedModelGame(model.predict_label_proba, rows, model.lead_groups_, masking=masking, background=bg,
+                           outputs=model.labels_)
+    ours = exact_shapley(game)
+    for k in range(2):
+        ref = shap.ExactExplainer(lambda Z: model.predict_label_proba(Z)[:, k],
+                                  LeadMasker(model.lead_groups_, bg))(rows.to_numpy())
+        np.testing.assert_allclose(ours.values[:, :, k], ref.values, atol=1e-6)
+        np.testing.assert_allclose(ours.base_values[:, k], ref.base_values, atol=1e-6)
+    np.testing.assert_allclose(ours.efficiency_gap(), 0, atol=1e-10)
+    assert ours.n_evaluations == 4096
+
+
+def test_monte_carlo_converges_within_budget(model, cohort):
+    """Documented budget: tol=0.005 stops with error <= 2 % of |v(all) - v(none)| (checked over 5 seeds)."""
+    X, _ = cohort
+    game = MaskedModelGame(model.predict_label_proba, X.iloc[:8], model.lead_groups_, outputs=model.labels_)
+    exact = exact_shapley(game)
+    scale = np.abs(exact.full_values - exact.base_values).max()
+    for seed in range(5):
+        mc = permutation_shapley(game, random_state=seed, tol=0.005)
+        assert mc.converged and mc.n_evaluations < 4096
+        assert np.abs(mc.values - exact.values).max() <= 0.02 * scale
+        np.testing.assert_allclose(mc.efficiency_gap(), 0, atol=1e-10)  # every permutation is efficient
+
+
+def test_standard_errors_cover_the_true_error(model, cohort):
+    X, _ = cohort
+    game = MaskedModelGame(model.predict_label_proba, X.iloc[:3], model.lead_groups_, outputs=model.labels_)
+    exact = exact_shapley(game)
+    inside, total = 0, 0
+    for seed in range(40):
+        mc = permutation_shapley(game, random_state=seed, tol=0.0, max_pairs=24, min_pairs=24, batch_pairs=24)
+        z = np.abs(mc.values - exact.values) / np.maximum(mc.std_error, 1e-12)
+        moving = exact.values != 0
+        inside += int((z[moving] <= 1.96).sum())
+        total += int(moving.sum())
+    coverage = inside / total
+    assert 0.88 <= coverage <= 0.995, coverage  # nominal 95 %
+
+
+def test_additive_model_lead_shapley_equals_grouped_tree_shap(cohort):
+    import xgboost as xgb
+
+    X, Y = cohort
+    stumps = xgb.XGBRegressor(n_estimators=60, max_depth=1, learning_rate=0.2).fit(X.to_numpy(), Y.iloc[:, 0])
+    groups = LeadGroups.from_columns(list(X.columns))
+    bg = X.iloc[300:330].to_numpy()
+    rows = X.iloc[:10]
+    margin = lambda Z: stumps.get_booster().inplace_predict(Z, predict_type="margin")  # noqa: E731
+    ours = exact_shapley(MaskedModelGame(margin, rows, groups, masking="background", background=bg))
+    tree = grouped_tree_shap(stumps, rows.to_numpy(), groups, background=bg)
+    np.testing.assert_allclose(ours.values[:, :, 0], tree, atol=1e-5)
+
+
+def test_planted_v1_ranks_first_with_masking_and_retraining(tmp_path):
+    for seed in range(3):
+        X, Y = make_lead_cohort(500, n_labels=1, random_state=seed)
+        Xt, Yt = make_lead_cohort(300, n_labels=1, random_state=100 + seed)
+        m = LeadGroupedXGBClassifier(lead_dropout=0.3, n_estimators=80, random_state=seed).fit(X, Y)
+        local = exact_shapley(MaskedModelGame(m.predict_label_proba, Xt.iloc[:40], m.lead_groups_))
+        assert local.ranking(0)[0] == "V1"
+        glob = lead_shapley(GlobalScoreGame(m.predict_label_proba, Xt, Yt, m.lead_groups_), "permutation",
+                            random_state=seed, tol=0.02, max_pairs=40)
+        assert glob.ranking(0)[0] == "V1"
+        retrain = RetrainGame(lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=40,
+                                                                     early_stopping_rounds=None),
+                              X, Y, Xt, Yt, m.lead_groups_, cache_dir=tmp_path / "coalitions")
+        res = permutation_shapley(retrain, random_state=seed, tol=0.0, max_pairs=6, min_pairs=6)
+        assert res.ranking(0)[0] == "V1"
+        v1 = res.values[0, LEADS.index("V1"), 0]
+        assert v1 > 0.3 and v1 > 5 * np.abs(np.delete(res.values[0, :, 0], LEADS.index("V1"))).max()
+
+
+def test_retrain_game_cache_is_content_addressed(tmp_path):
+    X, Y = make_lead_cohort(200, n_labels=1, random_state=0)
+    groups = LeadGroups.from_columns(list(X.columns))
+    make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=10, early_stopping_rounds=None)  # noqa
+    masks = np.eye(12, dtype=bool)[:3]
+    g1 = RetrainGame(make, X.iloc[:150], Y.iloc[:150], X.iloc[150:], Y.iloc[150:], groups, cache_dir=tmp_path,
+                     config={"n_estimators": 10})
+    a = g1(masks)
+    assert (g1.fits, g1.hits) == (3, 0)
+    g2 = RetrainGame(make, X.iloc[:150], Y.iloc[:150], X.iloc[150:], Y.iloc[150:], groups, cache_dir=tmp_path,
+                     config={"n_estimators": 10})
+    np.testing.assert_array_equal(g2(masks), a)
+    assert (g2.fits, g2.hits) == (0, 3)
+    g3 = RetrainGame(make, X.iloc[:150], Y.iloc[:150], X.iloc[150:], Y.iloc[150:], groups, cache_dir=tmp_path,
+                     config={"n_estimators": 11})  # another model config: another key
+    g3(masks[:1])
+    assert g3.fits == 1
+    np.testing.assert_array_equal(g1(np.zeros((1, 12), bool))[0, 0], [0.5])  # v(no leads): chance AUROC
+
+
+def test_result_conversions(model, cohort):
+    X, _ = cohort
+    res = exact_shapley(MaskedModelGame(model.predict_label_proba, X.iloc[:4], model.lead_groups_,
+                                        outputs=model.labels_))
+    exp = res.to_shap("label1")
+    assert isinstance(exp, shap.Explanation) and exp.values.shape == (4, 12)
+    assert list(exp.feature_names) == list(LEADS)
+    frame = res.to_frame()
+    assert len(frame) == 4 * 12 * 2 and set(frame.player) == set(LEADS)
+    assert res.mean_abs().shape == (12, 2)
+    with pytest.raises(ValueError, match="method must be"):
+        lead_shapley(MaskedModelGame(model.predict_label_proba, X.iloc[:1], model.lead_groups_), "magic")
