@@ -161,3 +161,19 @@ def test_result_conversions(model, cohort):
     assert res.mean_abs().shape == (12, 2)
     with pytest.raises(ValueError, match="method must be"):
         lead_shapley(MaskedModelGame(model.predict_label_proba, X.iloc[:1], model.lead_groups_), "magic")
+
+
+def test_best_lead_sets_find_the_planted_leads():
+    from ecgfeat.importance.lead_selection import best_lead_sets
+
+    X, Y = make_lead_cohort(600, n_labels=1, signal_leads=("V1", "II"), effect=1.5, random_state=3)
+    Xt, Yt = make_lead_cohort(400, n_labels=1, signal_leads=("V1", "II"), effect=1.5, random_state=4)
+    m = LeadGroupedXGBClassifier(lead_dropout=0.4, n_estimators=80).fit(X, Y)
+    game = GlobalScoreGame(m.predict_label_proba, Xt, Yt, m.lead_groups_, score="auroc")
+    shap_res = exact_shapley(game)
+    assert set(shap_res.ranking(0)[:2]) == {"V1", "II"}
+    df = best_lead_sets(game, shap_res, k_max=3, exhaustive_up_to=2)
+    two = df[df.k == 2].set_index("method")
+    assert set(two.loc["exhaustive", "leads"].split("+")) == {"II", "V1"}
+    assert two.loc["shapley_rank", "gap_to_best"] == pytest.approx(0, abs=1e-12)
+    assert (df.dropna(subset=["gap_to_best"]).gap_to_best >= -1e-12).all()  # nothing beats exhaustive
