@@ -96,18 +96,36 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
-    from .records import read_indexes, shared_sample_roots
+    from .study import StudyConfig, run_study
 
-    roots = [Path(p) for p in args.data] if args.data else shared_sample_roots(shared_dir())
-    missing = [str(r) for r in roots if not r.is_dir()]
+    pipelines = Path(__file__).resolve().parent.parent / "pipelines"
+    if args.config:
+        cfg = StudyConfig.from_yaml(args.config)
+    elif args.data:
+        cfg = StudyConfig.from_yaml(pipelines / "shared_sample.yaml") if (pipelines / "shared_sample.yaml").exists() \
+            else StudyConfig()
+        cfg.name, cfg.source, cfg.folders = "data", "folders", list(args.data)
+        if args.train_datasets:
+            cfg.train_datasets = args.train_datasets.split(",")
+        if args.external_datasets is not None:
+            cfg.external_datasets = [d for d in args.external_datasets.split(",") if d]
+    elif (shared_dir() / "data").is_dir():
+        cfg = StudyConfig.from_yaml(pipelines / "shared_sample.yaml")
+    else:
+        print("no --data and no shared sample found: running on a SYNTHETIC cohort (conditions planted in known "
+              "leads)")
+        cfg = StudyConfig.from_yaml(pipelines / "synthetic.yaml")
+    if args.synthetic:
+        cfg = StudyConfig.from_yaml(pipelines / "synthetic.yaml")
+    if args.n_jobs:
+        cfg.n_jobs = args.n_jobs
+    missing = [f for f in cfg.folders if not Path(f).is_dir()] if cfg.source == "folders" else []
     if missing:
-        raise DataNotFoundError(f"data folders not found: {missing} (set ECGFEAT_SHARED or pass --data)")
-    run = args.run_id or _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.artifacts) / run
-    print(f"study {run}: indexing {', '.join(str(r) for r in roots)}")
-    index, qc = read_indexes(roots)
-    _summarise(index, qc, out)
-    _features(index, out, args)
+        raise DataNotFoundError(f"data folders not found: {missing}")
+    print(f"study '{cfg.name}' ({cfg.source}); writing to {args.artifacts}/")
+    out = run_study(cfg, artifacts=args.artifacts, run_id=args.run_id, progress=not args.quiet)
+    print(f"report: {out / 'report.md'}")
+    print((out / "report.md").read_text().split("## Lead Shapley values")[0][:1500])
     return 0
 
 
@@ -147,11 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_cmd_index)
 
     s = sub.add_parser("study", help="run the lead-importance study end to end (main job)",
-                       description="Run the study on --data folders, or on the shared sample when none is given.")
-    s.add_argument("--data", nargs="*", default=None, help="dataset folders (default: the shared sample)")
+                       description="Run every step (index, features, models for every lead set, lead Shapley, "
+                                   "report) from a YAML config (see pipelines/). Without a config: the shared "
+                                   "sample if present, else a synthetic cohort with planted abnormalities.")
+    s.add_argument("config", nargs="?", default=None, help="study YAML (pipelines/*.yaml)")
+    s.add_argument("--data", nargs="*", default=None, help="dataset folders to study instead of the shared sample")
+    s.add_argument("--train-datasets", default=None, help="with --data: datasets for training (comma-separated)")
+    s.add_argument("--external-datasets", default=None, help="with --data: external test datasets")
+    s.add_argument("--synthetic", action="store_true", help="run on the synthetic cohort")
     s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
-    s.add_argument("--run-id", default=None, help="name of the run folder (default: timestamp)")
-    _feature_options(s)
+    s.add_argument("--run-id", default=None, help="name of the run folder (default: name + timestamp)")
+    s.add_argument("--n-jobs", type=int, default=None, help="parallel workers")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=_cmd_study)
 
     fe = sub.add_parser("features", help="extract per-lead features for an index (cached, parallel)",

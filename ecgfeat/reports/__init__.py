@@ -1,0 +1,1 @@
+"""Reports: figures and tables of a study (never computes importance itself)."""

@@ -1,0 +1,377 @@
+"""The lead-importance study end to end: data → features → models → importance → report.
+
+``run_study(StudyConfig.from_yaml(path))`` writes ``artifacts/<run>/``: tables (CSV), figures (PNG),
+``report.md`` and ``manifest.json`` (configuration, package versions, data file hashes, seeds). Steps whose
+outputs exist for the same configuration are reused (features are also cached per record).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._constants import LEADS
+
+logger = logging.getLogger(__name__)
+
+ALL_LEAD_SETS = ["12-lead", *[f"single-{lead}" for lead in LEADS], "limb", "precordial", "optimal", "worst",
+                 "cinc-6", "cinc-4", "cinc-3", "cinc-2"]
+
+
+@dataclass
+class StudyConfig:
+    """Configuration of a study (YAML keys mirror these fields; see ``pipelines/*.yaml``)."""
+
+    name: str = "study"
+    source: str = "shared"  # shared | synthetic | folders
+    folders: list[str] = field(default_factory=list)  # dataset folders when source == folders
+    train_datasets: list[str] = field(default_factory=lambda: ["cinc2021"])
+    external_datasets: list[str] = field(default_factory=lambda: ["ptb-xl"])
+    synthetic_records: int = 240
+    label_set: str = "study17"
+    labels: list[str] = field(default_factory=list)  # empty: every label with min_positives
+    min_positives: int = 8
+    feature_method: str = "ecgfeat"
+    feature_anchors: str = "lead"
+    n_estimators: int = 300
+    n_folds: int = 5
+    lead_sets: list[str] = field(default_factory=lambda: list(ALL_LEAD_SETS))
+    n_boot: int = 300
+    importance_lead_dropout: float = 0.3
+    local_rows: int = 200
+    masking: str = "missing"
+    retrain_labels: list[str] = field(default_factory=list)
+    retrain_pairs: int = 10
+    retrain_n_estimators: int = 60
+    k_max: int = 6
+    exhaustive_up_to: int = 6
+    seed: int = 0
+    n_jobs: int = 2
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "StudyConfig":
+        import yaml
+
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+        unknown = set(raw) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; valid keys: {sorted(cls.__dataclass_fields__)}")
+        return cls(**raw)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+# ----------------------------------------------------------------------------------------------- data
+def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
+    """(train X-ready records or index, train labels, external ..., description, data hashes)."""
+    from .features import FeatureConfig, extract_features
+    from .records import LabelTable, read_indexes, save_index, shared_sample_roots
+
+    fconf = FeatureConfig(method=cfg.feature_method, anchors=cfg.feature_anchors)
+    cache = out.parent / ".cache"
+    if cfg.source == "synthetic":
+        from .records.synthetic import simulate_cohort
+
+        recs, y = simulate_cohort(cfg.synthetic_records, random_state=cfg.seed, n_jobs=cfg.n_jobs)
+        ext_recs, y_ext = simulate_cohort(max(60, cfg.synthetic_records // 3), random_state=cfg.seed + 1000,
+                                          n_jobs=cfg.n_jobs)
+        X = extract_features(recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache).features
+        X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache).features
+        index = pd.DataFrame({"record_id": y.index, "dataset": "synthetic", "ecg_key": y.index,
+                              "patient_id": None, "strat_fold": np.nan})
+        hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
+        return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
+                y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes, recs[:3])
+    roots = [Path(f) for f in cfg.folders] if cfg.source == "folders" else shared_sample_roots(shared)
+    index, qc = read_indexes(roots)
+    save_index(index, out / "index.csv")
+    qc.to_csv(out / "qc.csv", index=False)
+    table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache)
+    table.qc.to_csv(out / "feature_qc.csv", index=False)
+    y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
+    feats = table.features.reset_index(drop=True)
+    train = index.dataset.isin(cfg.train_datasets).to_numpy()
+    ext = index.dataset.isin(cfg.external_datasets).to_numpy()
+    # the same ECG must never be in training and in the external test set
+    ext_keys = set(index.loc[ext, "ecg_key"])
+    train &= ~index.ecg_key.isin(ext_keys).to_numpy()
+    hashes = _data_hashes(index)
+    desc = f"{', '.join(cfg.train_datasets)} (train/internal) and {', '.join(cfg.external_datasets) or '—'} " \
+           f"(external), from {', '.join(str(r) for r in roots)}"
+    return (index[train].reset_index(drop=True), feats[train].reset_index(drop=True),
+            y_all[train].reset_index(drop=True), feats[ext].reset_index(drop=True), y_all[ext].reset_index(drop=True),
+            desc, hashes, None)
+
+
+def _data_hashes(index: pd.DataFrame, limit: int = 100_000) -> dict[str, str]:
+    """sha256 of every header file (cheap), combined per dataset."""
+    out = {}
+    for ds, part in index.groupby("dataset"):
+        h = hashlib.sha256()
+        for p in sorted(part["path"])[:limit]:
+            h.update(Path(p + ".hea").read_bytes())
+        out[ds] = h.hexdigest()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- steps
+def _model(cfg: StudyConfig, **kw):
+    from .models.classifier import LeadGroupedXGBClassifier
+
+    return LeadGroupedXGBClassifier(n_estimators=cfg.n_estimators, random_state=cfg.seed, n_jobs=1, **kw)
+
+
+def _one_lead_set(cfg, name, X, Y, X_ext, Y_ext, folds):
+    from .models.protocols import cross_validated_predictions, external_predictions
+
+    pred = cross_validated_predictions(_model(cfg, leads=name), X, Y, folds)
+    res = pred.evaluate(n_boot=cfg.n_boot, random_state=cfg.seed, min_positives=cfg.min_positives)
+    res = res.assign(lead_set=name, fit_s=pred.fit_seconds)
+    ext = None
+    if len(X_ext):
+        ep = external_predictions(_model(cfg, leads=name), X, Y, X_ext, Y_ext)
+        ext = ep.evaluate(n_boot=cfg.n_boot, random_state=cfg.seed, min_positives=min(cfg.min_positives, 3))
+        ext = ext.assign(lead_set=name)
+    return res, ext
+
+
+def _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables: Path, progress) -> tuple[pd.DataFrame, ...]:
+    """Internal CV and external test of every lead set, lead sets in parallel (``cfg.n_jobs``)."""
+    from joblib import Parallel, delayed
+
+    results = list(progress(Parallel(n_jobs=cfg.n_jobs, return_as="generator")(
+        delayed(_one_lead_set)(cfg, name, X, Y, X_ext, Y_ext, folds) for name in cfg.lead_sets),
+        desc="lead sets"))
+    internal = pd.concat([r for r, _ in results], ignore_index=True)
+    ext_rows = [e for _, e in results if e is not None]
+    external = pd.concat(ext_rows, ignore_index=True) if ext_rows else pd.DataFrame()
+    internal.to_csv(tables / "auroc_internal.csv", index=False)
+    if len(external):
+        external.to_csv(tables / "auroc_external.csv", index=False)
+    return internal, external
+
+
+def _pivot(res: pd.DataFrame, labels: list[str], lead_sets: list[str]) -> pd.DataFrame:
+    if res.empty:
+        return pd.DataFrame()
+    scored = res[res["scored"].astype(bool)]
+    return scored.pivot_table(index="label", columns="lead_set", values="auroc").reindex(
+        index=[lab for lab in labels + ["macro"] if lab in set(scored.label)], columns=lead_sets)
+
+
+def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
+    from .importance import GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley
+    from .importance.lead_selection import best_lead_sets
+
+    test = folds == folds.max()
+    model = _model(cfg, lead_dropout=cfg.importance_lead_dropout).fit(X.loc[~test], Y.loc[~test])
+    labels = list(Y.columns)
+    out: dict[str, Any] = {"model_labels": labels}
+    X_test, Y_test = X.loc[test], Y.loc[test]
+    # (1) global, SAGE-style: AUROC of the masked model on the held-out fold, exact over 4,096 coalitions
+    t0 = time.perf_counter()
+    game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="missing",
+                           score="auroc", outputs=labels)
+    glob = exact_shapley(game)
+    out["global_seconds"] = time.perf_counter() - t0
+    g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
+    g.to_csv(tables / "lead_shapley_global_auroc.csv")
+    out["global"] = g
+    out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": glob.full_values[0]}, index=labels)
+    out["global_v"].to_csv(tables / "lead_shapley_global_v.csv")
+    # (2) local: mean |phi| of the predicted probability over held-out records
+    rows = X_test.iloc[: cfg.local_rows]
+    t0 = time.perf_counter()
+    local = exact_shapley(MaskedModelGame(model.predict_label_proba, rows, model.lead_groups_,
+                                          masking=cfg.masking, background=X.loc[~test].iloc[:50].to_numpy()
+                                          if cfg.masking == "background" else None, outputs=labels))
+    out["local_seconds"] = time.perf_counter() - t0
+    loc = local.mean_abs().T
+    loc.to_csv(tables / "lead_shapley_local_meanabs.csv")
+    out["local"] = loc
+    out["local_result"] = local
+    # (3) Monte Carlo convergence against the exact global values
+    curve = []
+    scale = np.abs(glob.full_values - glob.base_values).max()
+    for pairs in (2, 4, 8, 16, 32, 64):
+        mc = permutation_shapley(game, random_state=cfg.seed, tol=0.0, max_pairs=pairs, min_pairs=pairs,
+                                 batch_pairs=pairs)
+        curve.append({"pairs": pairs, "evaluations": mc.n_evaluations,
+                      "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
+                      "max_se": float(np.nanmax(mc.std_error)) / scale})
+    out["mc_curve"] = pd.DataFrame(curve)
+    out["mc_curve"].to_csv(tables / "mc_convergence.csv", index=False)
+    # (4) reduced lead sets per label from the same global game
+    sets = []
+    for lab in labels:
+        df = best_lead_sets(game, glob, lab, k_max=cfg.k_max, exhaustive_up_to=cfg.exhaustive_up_to)
+        sets.append(df.assign(label=lab))
+    out["best_sets"] = pd.concat(sets, ignore_index=True)
+    out["best_sets"].to_csv(tables / "best_lead_sets.csv", index=False)
+    # (5) retraining value function (Monte Carlo, coalition models cached on disk)
+    rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
+    if rl and cfg.retrain_pairs > 0:
+        from .models.classifier import LeadGroupedXGBClassifier
+
+        t0 = time.perf_counter()
+        make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=cfg.retrain_n_estimators,  # noqa
+                                                      early_stopping_rounds=None, random_state=cfg.seed)
+        rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
+                         config={"n_estimators": cfg.retrain_n_estimators, "seed": cfg.seed},
+                         cache_dir=tables.parent.parent / ".cache" / "coalitions", n_jobs=cfg.n_jobs)
+        res = permutation_shapley(rg, random_state=cfg.seed, tol=0.0, max_pairs=cfg.retrain_pairs,
+                                  min_pairs=cfg.retrain_pairs)
+        r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
+        se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
+        r.to_csv(tables / "lead_shapley_retrain_auroc.csv")
+        se.to_csv(tables / "lead_shapley_retrain_auroc_se.csv")
+        out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
+                   retrain_seconds=time.perf_counter() - t0, retrain_permutations=res.n_permutations)
+    out["n_test"] = int(test.sum())
+    return out
+
+
+# --------------------------------------------------------------------------------------------- report
+def _save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def _write_report(cfg, out: Path, desc: str, Y: pd.DataFrame, internal_t, external_t, imp, planted, elapsed) -> Path:
+    from .reports import plots
+
+    figs = out / "figures"
+    figs.mkdir(exist_ok=True)
+    synthetic = cfg.source == "synthetic"
+    tag = " — SYNTHETIC DATA" if synthetic else ""
+    lines = [f"# Lead-importance study: {cfg.name}{tag}", ""]
+    if synthetic:
+        lines += ["> **Synthetic data.** Every record was generated by `ecgfeat.records.synthetic` (NeuroKit2 "
+                  "`ecgsyn` beat trains) with conditions planted in known leads. Nothing here describes patients.", ""]
+    lines += [f"Data: {desc}. Records for training/internal test: {len(Y)}; labels: "
+              + ", ".join(f"{c} ({int((Y[c] == 1).sum())})" for c in Y.columns) + ".",
+              f"Run time {elapsed:.0f} s; configuration digest `{cfg.digest()}`; see `manifest.json`.", ""]
+    lines += ["## Diagnostic performance by lead set", "",
+              f"Macro and per-label AUROC, {cfg.n_folds}-fold cross-validation grouped by patient/ECG "
+              "(internal) and a model trained on all internal records applied to the external set. "
+              "Tables with 95 % bootstrap CIs: `tables/auroc_internal.csv`, `tables/auroc_external.csv`.", ""]
+    lines.append(f"![internal](figures/{_save(plots.auroc_heatmap(internal_t, 'AUROC, internal CV'), figs / 'auroc_internal.png')})")
+    if not external_t.empty:
+        lines.append(f"![external](figures/{_save(plots.auroc_heatmap(external_t, 'AUROC, external test'), figs / 'auroc_external.png')})")
+        common = internal_t.index.intersection(external_t.index)
+        diff = external_t.loc[common] - internal_t.loc[common]
+        lines.append(f"![difference](figures/{_save(plots.auroc_heatmap(diff, 'AUROC external − internal', center=0, fmt='{:+.2f}'), figs / 'auroc_difference.png')})")
+    if "macro" in internal_t.index:
+        m = internal_t.loc["macro"].sort_values(ascending=False)
+        lines += ["", "Macro AUROC (internal): " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if np.isfinite(v)), ""]
+    lines += ["## Lead Shapley values", "",
+              f"Model: 12-lead, lead dropout {cfg.importance_lead_dropout}, trained on folds 1–{cfg.n_folds - 1}; "
+              f"explained on the held-out fold ({imp['n_test']} records). Exact enumeration of all 4,096 lead "
+              "coalitions (absent leads set to missing).", "",
+              "**Global (SAGE-style):** contribution of each lead to the held-out AUROC; values per label sum to "
+              "AUROC(12 leads) − 0.5.", ""]
+    lines.append(f"![global](figures/{_save(plots.lead_shapley_bars(imp['global'], None, 'Lead Shapley, held-out AUROC (global)', planted), figs / 'lead_shapley_global.png')})")
+    lines += ["", "**Local:** mean |Shapley value| of the predicted probability over held-out records.", ""]
+    lines.append(f"![local](figures/{_save(plots.lead_shapley_bars(imp['local'], None, 'Mean |lead Shapley| of predicted probability (local)', planted), figs / 'lead_shapley_local.png')})")
+    if "retrain" in imp:
+        lines += ["", f"**Retraining value function:** v(S) = held-out AUROC of a model retrained on leads S; "
+                  f"{imp['retrain_permutations']} Monte Carlo permutations, {imp['retrain_fits']} coalition models "
+                  f"fitted, {imp['retrain_hits']} reused from the disk cache; error bars ±1.96 SE.", ""]
+        lines.append(f"![retrain](figures/{_save(plots.lead_shapley_bars(imp['retrain'], imp['retrain_se'], 'Lead Shapley, retrained models (AUROC)', planted), figs / 'lead_shapley_retrain.png')})")
+    rank = {lab: list(imp["global"].loc[lab].sort_values(ascending=False).index[:3]) for lab in imp["global"].index}
+    lines += ["", "| label | top leads (global) | v(∅) | v(12 leads) |", "| --- | --- | --- | --- |"]
+    for lab, top in rank.items():
+        v = imp["global_v"].loc[lab]
+        lines.append(f"| {lab} | {', '.join(top)} | {v.v_none:.3f} | {v.v_all:.3f} |")
+    if planted:
+        ok = {lab: rank.get(lab, [None])[0] == lead for lab, lead in planted.items() if lab in rank}
+        lines += ["", "**Planted-lead recovery** (synthetic ground truth): " + ", ".join(
+            f"{lab}: planted {planted[lab]}, ranked first {rank[lab][0]} ({'recovered' if good else 'NOT recovered'})"
+            for lab, good in ok.items()) + f" — {sum(ok.values())}/{len(ok)} recovered.", ""]
+    lines += ["", "## Reduced lead sets", "",
+              "Best k-lead set per label by Shapley ranking, greedy forward selection and exhaustive search, all "
+              "scored by the same held-out AUROC of the masked model (`tables/best_lead_sets.csv`).", ""]
+    lines.append(f"![k](figures/{_save(plots.performance_vs_k(imp['best_sets'], 'AUROC vs number of leads'), figs / 'performance_vs_k.png')})")
+    gap = imp["best_sets"].query("method == 'shapley_rank'").groupby("k")["gap_to_best"].mean()
+    lines += ["", "Mean AUROC gap of the Shapley-ranked set to the best set: " + ", ".join(
+        f"k={k}: {g:.3f}" for k, g in gap.items() if np.isfinite(g)), ""]
+    lines += ["## Monte Carlo convergence", "",
+              "Antithetic permutation sampling on the global game vs its exact value (`tables/mc_convergence.csv`).", ""]
+    lines.append(f"![mc](figures/{_save(plots.mc_convergence(imp['mc_curve'], 'Monte Carlo vs exact (global game)'), figs / 'mc_convergence.png')})")
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    return out / "report.md"
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("ecgfeat", "numpy", "scipy", "pandas", "wfdb", "neurokit2", "scikit-learn", "xgboost-cpu",
+                "shap", "joblib"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str | None = None,
+              shared: str | Path | None = None, progress: bool = True) -> Path:
+    """Run every step of the study and return the run folder."""
+    from tqdm.auto import tqdm
+
+    from .models.metrics import scorable_labels
+    from .paths import shared_dir
+    from .records.splits import assign_folds
+
+    def prog(it, desc):
+        return tqdm(it, desc=desc, disable=not progress)
+
+    t_start = time.perf_counter()
+    run_id = run_id or f"{cfg.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+    out = Path(artifacts) / run_id
+    tables = out / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    shared = Path(shared) if shared else shared_dir()
+    index, X, Y, X_ext, Y_ext, desc, hashes, examples = _load_data(cfg, shared, out)
+    labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
+    missing = [lab for lab in labels if lab not in Y.columns]
+    if missing:
+        raise ValueError(f"labels {missing} are not in label set {cfg.label_set!r}")
+    if not labels:
+        raise ValueError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
+    Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
+    Y.assign(record_id=index["record_id"].to_numpy()).to_csv(out / "labels.csv", index=False)
+    folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
+    internal, external = _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
+    internal_t = _pivot(internal, labels, cfg.lead_sets)
+    external_t = _pivot(external, labels, cfg.lead_sets)
+    imp = _importance(cfg, X, Y, folds, tables)
+    planted = None
+    if cfg.source == "synthetic":
+        from .records.synthetic import PLANTED
+
+        planted = PLANTED
+    elapsed = time.perf_counter() - t_start
+    report = _write_report(cfg, out, desc, Y, internal_t, external_t, imp, planted, elapsed)
+    manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
+                "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
+                "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
+                "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
+                "synthetic": cfg.source == "synthetic"}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    logger.info("study written to %s (%s)", out, report)
+    return out
