@@ -101,7 +101,11 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
             col = y[:, k][~np.isnan(y[:, k])]
             rows.append({"label": lab, "scored": False, "n_pos": int((col == 1).sum()), "n": len(col)})
     if idx:
-        macro_boot = np.nanmean(boots, axis=1)
+        import warnings
+
+        with warnings.catch_warnings():  # a replicate may hold no scorable label (tiny external sets)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            macro_boot = np.nanmean(boots, axis=1)
         lo, hi = np.nanpercentile(macro_boot, [2.5, 97.5], axis=0)
         pts = np.array([point[k] for k in idx])
         au, ap, f1 = np.nanmean(pts, axis=0)
