@@ -135,9 +135,21 @@ class GlobalScoreGame(Game):
         self.outputs = self.local.outputs
         self.n_rows = 1
         self.description = f"global {score} of masked model ({masking})"
+        self._memo: dict[bytes, np.ndarray] = {}
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        from sklearn.metrics import roc_auc_score
+        """Values of coalitions; each distinct coalition is computed once per game (memoised)."""
+        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+        keys = [m.tobytes() for m in masks]
+        todo = [i for i, k in enumerate(keys) if k not in self._memo]
+        todo = list({keys[i]: i for i in todo}.values())
+        if todo:
+            for i, v in zip(todo, self._compute(masks[todo])):
+                self._memo[keys[i]] = v
+        return np.stack([self._memo[k] for k in keys])
+
+    def _compute(self, masks: np.ndarray) -> np.ndarray:
+        from ..models.metrics import auroc
 
         p = self.local(masks)  # (n_c, n_rows, n_out)
         out = np.empty((len(p), 1, p.shape[2]))
@@ -149,7 +161,7 @@ class GlobalScoreGame(Game):
                 if self.score == "neg_log_loss":
                     out[c, 0, k] = np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
                 else:
-                    out[c, 0, k] = roc_auc_score(y, q) if 0 < y.sum() < len(y) else np.nan
+                    out[c, 0, k] = auroc(y, q) if 0 < y.sum() < len(y) else np.nan
         return out
 
 
@@ -221,7 +233,7 @@ class RetrainGame(Game):
         return out
 
     def _fit_score(self, leads: tuple[str, ...]) -> np.ndarray:
-        from sklearn.metrics import roc_auc_score
+        from ..models.metrics import auroc as roc_auc_score
 
         model = self.make_model(leads)
         model.fit(self.X_train, self.y_train.set_axis(self.outputs, axis=1))
