@@ -72,7 +72,8 @@ def _features(index, out: Path, args: argparse.Namespace):
     print(f"\nextracting per-lead features ({config.method}, anchors={config.anchors}) "
           f"for {len(index)} records with {args.n_jobs} workers")
     table = extract_features(index, config, n_jobs=args.n_jobs, chunk_size=16, cache_dir=args.cache_dir,
-                             progress=not args.quiet)
+                             progress=not args.quiet, backend="dask" if args.scheduler else "loky",
+                             scheduler=args.scheduler)
     out.mkdir(parents=True, exist_ok=True)
     feats = table.features.copy()
     feats.insert(0, "record_id", index["record_id"].to_numpy())
@@ -119,6 +120,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         cfg = StudyConfig.from_yaml(pipelines / "synthetic.yaml")
     if args.n_jobs:
         cfg.n_jobs = args.n_jobs
+    if args.scheduler:
+        cfg.scheduler = args.scheduler
     missing = [f for f in cfg.folders if not Path(f).is_dir()] if cfg.source == "folders" else []
     if missing:
         raise DataNotFoundError(f"data folders not found: {missing}")
@@ -129,6 +132,84 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_xy(features: str, labels: str | None):
+    import pandas as pd
+
+    X = pd.read_parquet(features)
+    keys = ["record_id", "dataset"]
+    if labels is None:
+        return X.drop(columns=[c for c in keys if c in X]), None, X
+    Y = pd.read_csv(labels, dtype={"record_id": str})
+    on = [k for k in keys if k in X and k in Y]
+    merged = X.merge(Y, on=on, how="inner", suffixes=("", "__label"))
+    if merged.empty:
+        raise ValueError(f"no record of {labels} matches {features} on {on}")
+    label_cols = [c for c in Y.columns if c not in keys]
+    return merged[[c for c in X.columns if c not in keys]], merged[label_cols], merged
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .models.classifier import LeadGroupedXGBClassifier
+
+    X, Y, _ = _read_xy(args.features, args.labels)
+    if args.label:
+        Y = Y[args.label]
+    model = LeadGroupedXGBClassifier(leads=args.leads, lead_dropout=args.lead_dropout,
+                                     random_state=args.seed).fit(X, Y)
+    model.save(args.out)
+    print(f"trained {len(model.labels_)} labels on {len(X)} records, leads {model.lead_groups_.names}; "
+          f"saved to {args.out}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .models.classifier import LeadGroupedXGBClassifier
+    from .models.metrics import evaluate_labels
+
+    model = LeadGroupedXGBClassifier.load(args.model)
+    X, Y, _ = _read_xy(args.features, args.labels)
+    Y = Y[model.labels_]
+    res = evaluate_labels(Y, model.predict_label_proba(X), thresholds=model.thresholds_, labels=model.labels_,
+                          min_positives=args.min_positives, n_boot=args.boot)
+    print(res.round(3).to_string(index=False))
+    if args.out:
+        res.to_csv(args.out, index=False)
+    return 0
+
+
+def _cmd_importance(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .importance import GlobalScoreGame, MaskedModelGame, lead_shapley
+    from .models.classifier import LeadGroupedXGBClassifier
+
+    model = LeadGroupedXGBClassifier.load(args.model)
+    X, Y, _ = _read_xy(args.features, args.labels)
+    X = X.iloc[: args.max_rows]
+    if args.game == "global":
+        if Y is None:
+            raise ValueError("--game global needs --labels")
+        game = GlobalScoreGame(model.predict_label_proba, X, Y[model.labels_].iloc[: args.max_rows],
+                               model.lead_groups_, score="auroc", outputs=model.labels_)
+    else:
+        game = MaskedModelGame(model.predict_label_proba, X, model.lead_groups_, outputs=model.labels_)
+    res = lead_shapley(game, args.method, random_state=args.seed, tol=args.tol)
+    table = pd.DataFrame(res.values[0].T if args.game == "global" else res.mean_abs().T.to_numpy(),
+                         index=res.outputs, columns=res.players)
+    print(f"{res.method} lead Shapley ({game.description}); {res.n_evaluations} coalitions")
+    print(table.round(4).to_string())
+    if args.out:
+        table.to_csv(args.out)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .study import redraw_report
+
+    print(f"report: {redraw_report(Path(args.run))}")
+    return 0
+
+
 def _feature_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", default="ecgfeat", choices=["ecgfeat", "dwt", "peak", "prominence", "cwt"],
                    help="delineation: ecgfeat's own or a NeuroKit2 ecg_delineate method")
@@ -136,6 +217,7 @@ def _feature_options(p: argparse.ArgumentParser) -> None:
                    help="beats found per lead (leads stay independent) or on all leads together")
     p.add_argument("--n-jobs", type=int, default=2, help="parallel workers (default 2)")
     p.add_argument("--cache-dir", default=".ecgfeat-cache", help="joblib.Memory cache folder")
+    p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -176,8 +258,50 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
     s.add_argument("--run-id", default=None, help="name of the run folder (default: name + timestamp)")
     s.add_argument("--n-jobs", type=int, default=None, help="parallel workers")
+    s.add_argument("--scheduler", default=None, help="dask.distributed scheduler address for feature extraction")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=_cmd_study)
+
+    t = sub.add_parser("train", help="train a lead-grouped XGBoost model on a features table",
+                       description="Train LeadGroupedXGBClassifier on features.parquet and labels.csv (as written "
+                                   "by 'ecgfeat study'); saves XGBoost JSON + manifest.json.")
+    t.add_argument("--features", required=True, help="features.parquet (record_id, dataset, feature columns)")
+    t.add_argument("--labels", required=True, help="labels.csv (record_id, dataset, one 0/1 column per label)")
+    t.add_argument("--label", nargs="*", default=None, help="train only these labels")
+    t.add_argument("--leads", default="12-lead", help="lead set: catalogue name or comma/+ list (default 12-lead)")
+    t.add_argument("--lead-dropout", type=float, default=0.0, help="probability of dropping a lead in training")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", required=True, help="model folder")
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("evaluate", help="per-label AUROC/AUPRC/F1 with bootstrap CIs for a saved model",
+                       description="Evaluate a saved model on a features table with labels.")
+    e.add_argument("--model", required=True)
+    e.add_argument("--features", required=True)
+    e.add_argument("--labels", required=True)
+    e.add_argument("--min-positives", type=int, default=5, help="score only labels with this many positives")
+    e.add_argument("--boot", type=int, default=1000, help="bootstrap replicates")
+    e.add_argument("--out", default=None, help="CSV of the results")
+    e.set_defaults(func=_cmd_evaluate)
+
+    im = sub.add_parser("importance", help="lead Shapley values of a saved model",
+                        description="Lead Shapley values: local (mean |value| of the predicted probability) or "
+                                    "global (held-out AUROC, needs --labels); exact or Monte Carlo.")
+    im.add_argument("--model", required=True)
+    im.add_argument("--features", required=True)
+    im.add_argument("--labels", default=None)
+    im.add_argument("--game", choices=["local", "global"], default="local")
+    im.add_argument("--method", choices=["auto", "exact", "permutation"], default="auto")
+    im.add_argument("--tol", type=float, default=0.01, help="Monte Carlo stopping tolerance")
+    im.add_argument("--max-rows", type=int, default=500, help="records to explain")
+    im.add_argument("--seed", type=int, default=0)
+    im.add_argument("--out", default=None, help="CSV (labels x leads)")
+    im.set_defaults(func=_cmd_importance)
+
+    r = sub.add_parser("report", help="redraw the figures and report.md of a study run from its tables",
+                       description="Rebuild report figures from artifacts/<run>/tables (e.g. after editing plots).")
+    r.add_argument("run", help="run folder (artifacts/<run>)")
+    r.set_defaults(func=_cmd_report)
 
     fe = sub.add_parser("features", help="extract per-lead features for an index (cached, parallel)",
                         description="Extract per-lead fiducial, morphology and rhythm features for every record of "

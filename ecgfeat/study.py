@@ -56,6 +56,7 @@ class StudyConfig:
     exhaustive_up_to: int = 6
     seed: int = 0
     n_jobs: int = 2
+    scheduler: str | None = None  # dask.distributed scheduler address for feature extraction
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "StudyConfig":
@@ -89,6 +90,10 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
         X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache).features
         index = pd.DataFrame({"record_id": y.index, "dataset": "synthetic", "ecg_key": y.index,
                               "patient_id": None, "strat_fold": np.nan})
+        feats_out = X.reset_index(drop=True)
+        feats_out.insert(0, "record_id", list(y.index))
+        feats_out.insert(1, "dataset", "synthetic")
+        feats_out.to_parquet(out / "features.parquet")
         hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
         return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
                 y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes, recs[:3])
@@ -96,8 +101,13 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
     index, qc = read_indexes(roots)
     save_index(index, out / "index.csv")
     qc.to_csv(out / "qc.csv", index=False)
-    table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache)
+    table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache,
+                             backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler)
     table.qc.to_csv(out / "feature_qc.csv", index=False)
+    feats_out = table.features.copy()
+    feats_out.insert(0, "record_id", index["record_id"].to_numpy())
+    feats_out.insert(1, "dataset", index["dataset"].to_numpy())
+    feats_out.to_parquet(out / "features.parquet")
     y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
     feats = table.features.reset_index(drop=True)
     train = index.dataset.isin(cfg.train_datasets).to_numpy()
@@ -354,7 +364,8 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     if not labels:
         raise ValueError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
     Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
-    Y.assign(record_id=index["record_id"].to_numpy()).to_csv(out / "labels.csv", index=False)
+    Y.assign(record_id=index["record_id"].to_numpy(), dataset=index["dataset"].to_numpy()).to_csv(
+        out / "labels.csv", index=False)
     folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
     internal, external = _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
     internal_t = _pivot(internal, labels, cfg.lead_sets)
@@ -371,7 +382,38 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
                 "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
                 "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
                 "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
-                "synthetic": cfg.source == "synthetic"}
+                "synthetic": cfg.source == "synthetic",
+                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_permutations",
+                                                   "global_seconds", "local_seconds") if k in imp}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     logger.info("study written to %s (%s)", out, report)
     return out
+
+
+def redraw_report(run: Path) -> Path:
+    """Rebuild ``report.md`` and its figures from a run's tables and manifest (no recomputation)."""
+    run = Path(run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    cfg = StudyConfig(**manifest["config"])
+    tables = run / "tables"
+    labels = manifest["labels"]
+    Y = pd.read_csv(run / "labels.csv")[labels]
+    internal = pd.read_csv(tables / "auroc_internal.csv")
+    external = pd.read_csv(tables / "auroc_external.csv") if (tables / "auroc_external.csv").exists() \
+        else pd.DataFrame()
+    imp: dict[str, Any] = dict(manifest.get("importance", {}))
+    imp["global"] = pd.read_csv(tables / "lead_shapley_global_auroc.csv", index_col=0)
+    imp["global_v"] = pd.read_csv(tables / "lead_shapley_global_v.csv", index_col=0)
+    imp["local"] = pd.read_csv(tables / "lead_shapley_local_meanabs.csv", index_col=0)
+    imp["best_sets"] = pd.read_csv(tables / "best_lead_sets.csv")
+    imp["mc_curve"] = pd.read_csv(tables / "mc_convergence.csv")
+    if (tables / "lead_shapley_retrain_auroc.csv").exists():
+        imp["retrain"] = pd.read_csv(tables / "lead_shapley_retrain_auroc.csv", index_col=0)
+        imp["retrain_se"] = pd.read_csv(tables / "lead_shapley_retrain_auroc_se.csv", index_col=0)
+    planted = None
+    if manifest.get("synthetic"):
+        from .records.synthetic import PLANTED
+
+        planted = PLANTED
+    return _write_report(cfg, run, manifest["data"], Y, _pivot(internal, labels, cfg.lead_sets),
+                         _pivot(external, labels, cfg.lead_sets), imp, planted, manifest["seconds"])

@@ -49,3 +49,28 @@ def test_synthetic_study_recovers_planted_leads(tmp_path):
     for label, lead in PLANTED.items():  # the single-lead model of the planted lead detects its condition
         assert single.loc[label, f"single-{lead}"] > 0.9
     assert "SYNTHETIC DATA" in (run / "report.md").read_text()
+
+
+def test_step_subcommands_on_a_small_synthetic_run(tmp_path, capsys):
+    """train / evaluate / importance / report on a study's own features and labels."""
+    from ecgfeat.study import StudyConfig, run_study
+
+    cfg = StudyConfig(name="steps", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
+                      lead_sets=["12-lead", "single-V1"], local_rows=10, retrain_pairs=0, k_max=2,
+                      exhaustive_up_to=1, min_positives=5)
+    run = run_study(cfg, artifacts=tmp_path, run_id="steps", progress=False)
+    f, lab = str(run / "features.parquet"), str(run / "labels.csv")  # written by every run
+    assert main(["train", "--features", f, "--labels", lab,
+                 "--lead-dropout", "0.3", "--out", str(tmp_path / "model")]) == 0
+    assert "trained 4 labels on 80 records" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(tmp_path / "model"), "--features", f,
+                 "--labels", lab, "--boot", "50", "--out", str(tmp_path / "e.csv")]) == 0
+    assert pd.read_csv(tmp_path / "e.csv").set_index("label").loc["macro", "auroc"] > 0.9  # training data
+    assert main(["importance", "--model", str(tmp_path / "model"), "--features", f,
+                 "--labels", lab, "--game", "global", "--max-rows", "60",
+                 "--out", str(tmp_path / "imp.csv")]) == 0
+    imp = pd.read_csv(tmp_path / "imp.csv", index_col=0)
+    assert imp.loc["RSR_V1"].idxmax() == "V1"
+    (run / "figures" / "auroc_internal.png").unlink()
+    assert main(["report", str(run)]) == 0
+    assert (run / "figures" / "auroc_internal.png").exists()
