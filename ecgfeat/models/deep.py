@@ -201,7 +201,7 @@ class DeepECGClassifier:
                 loss.backward()
                 opt.step()
                 sched.step()
-                total += float(loss) * len(b)
+                total += loss.item() * len(b)
             self.history_.append(total / len(x))
             if verbose:
                 print(f"epoch {epoch + 1}: loss {self.history_[-1]:.4f}")
