@@ -313,7 +313,9 @@ def _write_report(cfg, out: Path, desc: str, Y: pd.DataFrame, internal_t, extern
             for lab, good in ok.items()) + f" — {sum(ok.values())}/{len(ok)} recovered.", ""]
     lines += ["", "## Reduced lead sets", "",
               "Best k-lead set per label by Shapley ranking, greedy forward selection and exhaustive search, all "
-              "scored by the same held-out AUROC of the masked model (`tables/best_lead_sets.csv`).", ""]
+              "scored by the same held-out AUROC of the masked model (`tables/best_lead_sets.csv`). The greedy and "
+              "exhaustive sets are chosen on the fold they are scored on, so their curves are optimistic upper "
+              "bounds; confirm a chosen set by retraining it on independent data (the lead-set table above).", ""]
     lines.append(f"![k](figures/{_save(plots.performance_vs_k(imp['best_sets'], 'AUROC vs number of leads'), figs / 'performance_vs_k.png')})")
     gap = imp["best_sets"].query("method == 'shapley_rank'").groupby("k")["gap_to_best"].mean()
     lines += ["", "Mean AUROC gap of the Shapley-ranked set to the best set: " + ", ".join(
