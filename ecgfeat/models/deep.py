@@ -69,12 +69,15 @@ def build_network(arch: str, n_leads: int, n_labels: int, n_samples: int, width:
 
     if arch == "attia":
         class AttiaCNN(nn.Module):
+            """Temporal blocks shared across leads (each lead convolved on its own), then a spatial conv
+            across leads, then dense layers. Temporal convs run as Conv1d on (n·leads, 1, T) (fast on CPU)."""
+
             def __init__(self):
                 super().__init__()
                 blocks, ch = [], 1
                 for k, pool in ((7, 2), (5, 4), (5, 2), (5, 4), (3, 2), (3, 2)):
-                    blocks += [nn.Conv2d(ch, width, (k, 1), padding=(k // 2, 0)), nn.BatchNorm2d(width), nn.ReLU(),
-                               nn.MaxPool2d((pool, 1))]
+                    blocks += [nn.Conv1d(ch, width, k, padding=k // 2), nn.BatchNorm1d(width), nn.ReLU(),
+                               nn.MaxPool1d(pool)]
                     ch = width
                 self.temporal = nn.Sequential(*blocks)
                 self.spatial = nn.Sequential(nn.Conv2d(width, width, (1, n_leads)), nn.BatchNorm2d(width),
@@ -86,7 +89,9 @@ def build_network(arch: str, n_leads: int, n_labels: int, n_samples: int, width:
                                           nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, n_labels))
 
             def forward(self, x):  # x: (n, leads, T)
-                z = self.temporal(x.transpose(1, 2).unsqueeze(1))  # (n, 1, T, leads)
+                n, leads, t = x.shape
+                z = self.temporal(x.reshape(n * leads, 1, t))  # (n·leads, C, T')
+                z = z.reshape(n, leads, z.shape[1], z.shape[2]).permute(0, 2, 3, 1)  # (n, C, T', leads)
                 return self.head(self.spatial(z))
 
         return AttiaCNN()
