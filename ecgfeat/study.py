@@ -74,7 +74,7 @@ class StudyConfig:
 
 # ----------------------------------------------------------------------------------------------- data
 def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
-    """(train X-ready records or index, train labels, external ..., description, data hashes)."""
+    """(index, X, Y of the training/internal set, X and Y of the external set, description, data hashes)."""
     from .features import FeatureConfig, extract_features
     from .records import LabelTable, read_indexes, save_index, shared_sample_roots
 
@@ -96,7 +96,7 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
         feats_out.to_parquet(out / "features.parquet")
         hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
         return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
-                y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes, recs[:3])
+                y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes)
     roots = [Path(f) for f in cfg.folders] if cfg.source == "folders" else shared_sample_roots(shared)
     index, qc = read_indexes(roots)
     save_index(index, out / "index.csv")
@@ -120,7 +120,7 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
            f"(external), from {', '.join(str(r) for r in roots)}"
     return (index[train].reset_index(drop=True), feats[train].reset_index(drop=True),
             y_all[train].reset_index(drop=True), feats[ext].reset_index(drop=True), y_all[ext].reset_index(drop=True),
-            desc, hashes, None)
+            desc, hashes)
 
 
 def _data_hashes(index: pd.DataFrame, limit: int = 100_000) -> dict[str, str]:
@@ -358,7 +358,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     tables = out / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     shared = Path(shared) if shared else shared_dir()
-    index, X, Y, X_ext, Y_ext, desc, hashes, examples = _load_data(cfg, shared, out)
+    index, X, Y, X_ext, Y_ext, desc, hashes = _load_data(cfg, shared, out)
     labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
     missing = [lab for lab in labels if lab not in Y.columns]
     if missing:
