@@ -105,13 +105,11 @@ class MaskedModelGame(Game):
         step = max(1, self.batch_rows // per_coal)
         for a in range(0, n_c, step):
             cm = cols[a:a + step]
-            # rows: coalition-major, then record, then background
-            Z = np.repeat(self.X[None, :, None, :], len(cm), axis=0)
-            Z = np.repeat(Z, n_bg, axis=2)
+            # rows: coalition-major, then record, then background; one broadcast write, no repeated copies
             if self.background is None:
-                Z = np.where(cm[:, None, None, :], Z, np.nan)
+                Z = np.where(cm[:, None, None, :], self.X[None, :, None, :], np.float32(np.nan))
             else:
-                Z = np.where(cm[:, None, None, :], Z, self.background[None, None, :, :])
+                Z = np.where(cm[:, None, None, :], self.X[None, :, None, :], self.background[None, None, :, :])
             f = self._f(Z.reshape(-1, Z.shape[-1])).reshape(len(cm), n_r, n_bg, -1)
             out[a:a + len(cm)] = f.mean(axis=2)
         return out

@@ -150,11 +150,11 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils import check_array
 
         # arrays are taken in the fitted column order; checked by count (no feature-name warning per call)
-        arr = check_array(X, ensure_all_finite="allow-nan", dtype=np.float32)
+        arr = check_array(X, ensure_all_finite="allow-nan", dtype=np.float32, copy=False)
         if arr.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
-        return arr[:, self.support_]
+        return arr if self.support_.all() else arr[:, self.support_]  # no copy when every column is used
 
     def _dropout(self, Xs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         groups = self.lead_groups_
