@@ -5,7 +5,6 @@ building it go to a QC table (record, path, dataset, severity, problem) instead 
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
@@ -169,8 +168,3 @@ def read_saved_index(path: str | Path) -> pd.DataFrame:
     index["extra"] = index["extra"].fillna("{}")
     index["patient_id"] = index["patient_id"].astype(object).where(index["patient_id"].notna(), None)
     return index
-
-
-def extra(row: pd.Series, key: str, default: Any = None) -> Any:
-    """A dataset-specific field kept in the JSON ``extra`` column (e.g. PTB-XL ``scp_likelihoods``)."""
-    return json.loads(row["extra"]).get(key, default)

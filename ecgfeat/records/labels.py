@@ -13,7 +13,6 @@ LUDB never states low QRS voltage): absence of evidence is not reported as a neg
 """
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,7 +22,6 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import LabelMappingWarning
 
 LABEL_TABLE_VERSION = "1"
 
@@ -129,19 +127,4 @@ class LabelTable:
         return pd.DataFrame(rows)
 
 
-def warn_unmapped(index: pd.DataFrame, table: LabelTable, label_set: str) -> None:
-    """Emit one :class:`LabelMappingWarning` per dataset that has codes the label set does not map."""
-    cov = table.coverage(index, label_set)
-    for row in cov.itertuples():
-        if row.unmapped_codes:
-            warnings.warn(f"{row.dataset}: {row.unmapped_codes} distinct codes ({row.unmapped_occurrences} "
-                          f"occurrences) are not mapped by label set {label_set!r}", LabelMappingWarning,
-                          stacklevel=2)
-
-
-def label_counts(y: pd.DataFrame) -> pd.Series:
-    """Positives per label (NaN counts as unknown, not negative)."""
-    return (y == 1).sum().astype(int)
-
-
-__all__: Sequence[str] = ["LabelTable", "LABEL_TABLE_VERSION", "label_counts", "warn_unmapped"]
+__all__: Sequence[str] = ["LabelTable", "LABEL_TABLE_VERSION"]

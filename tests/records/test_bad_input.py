@@ -126,3 +126,17 @@ def test_index_never_reads_signals(broken, monkeypatch):
         warnings.simplefilter("ignore")
         index, _ = read_index(broken["ok"].parent, dataset="cinc2021")
     assert len(index) == 5
+
+
+def test_iter_records_streams_and_reports_unreadable_records(data_dir):
+    from ecgfeat.records import iter_records
+
+    index, _ = read_index(data_dir / "ptb-xl")
+    index = index.iloc[:3].copy()
+    index.loc[index.index[1], "path"] = str(data_dir / "ptb-xl" / "records500" / "00000" / "nope_hr")
+    qc: list = []
+    ids = [rec.record_id for rec in iter_records(index, qc)]
+    assert ids == ["00001_hr", "00003_hr"]
+    assert len(qc) == 1 and qc[0]["severity"] == "error" and "header file not found" in qc[0]["problem"]
+    with pytest.raises(InvalidRecordError):
+        list(iter_records(index))
