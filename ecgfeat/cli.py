@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--features", required=True)
     im.add_argument("--labels", default=None)
     im.add_argument("--game", choices=["local", "global"], default="local")
-    im.add_argument("--method", choices=["auto", "exact", "permutation"], default="auto")
+    im.add_argument("--method", choices=["auto", "exact", "permutation", "regression"], default="auto")
     im.add_argument("--tol", type=float, default=0.01, help="Monte Carlo stopping tolerance")
     im.add_argument("--max-rows", type=int, default=500, help="records to explain")
     im.add_argument("--seed", type=int, default=0)

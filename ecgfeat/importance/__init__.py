@@ -6,6 +6,7 @@ import numpy as np
 from .exact import exact_shapley
 from .games import Game, GlobalScoreGame, MaskedModelGame, RetrainGame
 from .permutation import permutation_shapley
+from .regression import regression_shapley
 from .result import LeadShapley
 
 
@@ -14,17 +15,23 @@ def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.ran
     """Shapley values of the players (leads) of ``game``.
 
     method : 'exact' (all 2^n coalitions), 'permutation' (antithetic Monte Carlo with standard errors and a
-        stopping rule) or 'auto' (exact up to 12 players, i.e. 4,096 coalitions).
+        stopping rule), 'regression' (Monte Carlo on the residual of a fitted low-order surrogate game: the
+        fewest evaluations for a given error, with standard errors and the same stopping rule) or 'auto'
+        (exact up to 12 players, i.e. 4,096 coalitions, else 'regression').
+    tol : Monte Carlo stopping rule, largest standard error ≤ tol × |v(all) − v(∅)|
+    max_evaluations : Monte Carlo budget of distinct coalitions evaluated
     """
     if method == "auto":
-        method = "exact" if game.n_players <= 12 else "permutation"
+        method = "exact" if game.n_players <= 12 else "regression"
     if method == "exact":
         return exact_shapley(game)
     if method == "permutation":
         return permutation_shapley(game, random_state=random_state, tol=tol, max_evaluations=max_evaluations,
                                    max_pairs=max_pairs)
-    raise ValueError(f"method must be 'auto', 'exact' or 'permutation', got {method!r}")
+    if method == "regression":
+        return regression_shapley(game, random_state=random_state, tol=tol, max_evaluations=max_evaluations)
+    raise ValueError(f"method must be 'auto', 'exact', 'permutation' or 'regression', got {method!r}")
 
 
 __all__ = ["Game", "GlobalScoreGame", "LeadShapley", "MaskedModelGame", "RetrainGame", "exact_shapley",
-           "lead_shapley", "permutation_shapley"]
+           "lead_shapley", "permutation_shapley", "regression_shapley"]

@@ -9,8 +9,8 @@ import shap
 
 from ecgfeat._constants import LEADS
 from ecgfeat.features.lead_groups import LeadGroups
-from ecgfeat.importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, lead_shapley,
-                                permutation_shapley)
+from ecgfeat.importance import (Game, GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, lead_shapley,
+                                permutation_shapley, regression_shapley)
 from ecgfeat.importance.shap_bridge import LeadMasker, grouped_tree_shap
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
 from ecgfeat.models.synthetic import make_lead_cohort
@@ -89,6 +89,88 @@ def test_standard_errors_cover_the_true_error(model, cohort):
     for seed in range(40):
         mc = permutation_shapley(game, random_state=seed, tol=0.0, max_pairs=24, min_pairs=24, batch_pairs=24)
         z = np.abs(mc.values - exact.values) / np.maximum(mc.std_error, 1e-12)
+        moving = exact.values != 0
+        inside += int((z[moving] <= 1.96).sum())
+        total += int(moving.sum())
+    coverage = inside / total
+    assert 0.88 <= coverage <= 0.995, coverage  # nominal 95 %
+
+
+class _PolynomialGame(Game):
+    """v(S) = Σ a_i z_i + Σ b_ij z_i z_j + c z_0 z_1 z_2 + d z_0 … z_{k-1} (one term of order k): exact Shapley
+    values known."""
+
+    def __init__(self, n: int = 12, k: int = 0, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.players = [f"p{i}" for i in range(n)]
+        self.outputs = ["y"]
+        self.n_rows = 1
+        self.a = rng.normal(size=n)
+        self.b = np.triu(rng.normal(size=(n, n)), 1)
+        self.k = k
+
+    def __call__(self, masks):
+        z = masks.astype(float)
+        v = z @ self.a + np.einsum("ci,ij,cj->c", z, self.b, z) + 1.5 * z[:, 0] * z[:, 1] * z[:, 2]
+        if self.k:
+            v = v + 2.0 * z[:, : self.k].prod(axis=1)
+        return v[:, None, None]
+
+
+def test_regression_recovers_games_up_to_fourth_order_exactly():
+    """The surrogate has terms of up to 3 players, and paired sampling only sees the odd part of the residual,
+    r(S) − r(complement of S), which for a 4th-order term is cubic: games with interactions of up to 4 players
+    come out exactly, with zero standard error. A 5th-order term is estimated (nonzero standard error)."""
+    for k in (0, 4):
+        game = _PolynomialGame(k=k)
+        res = regression_shapley(game, random_state=0, tol=0.0, max_evaluations=700)
+        assert res.n_evaluations < 4096
+        np.testing.assert_allclose(res.values, exact_shapley(game).values, atol=1e-8)
+        assert res.std_error.max() < 1e-8
+    game5 = _PolynomialGame(k=5)
+    res5 = regression_shapley(game5, random_state=0, tol=0.0, max_evaluations=700)
+    assert res5.std_error.max() > 1e-4
+    np.testing.assert_allclose(res5.efficiency_gap(), 0, atol=1e-9)
+    assert np.abs(res5.values - exact_shapley(game5).values).max() < 4 * res5.std_error.max()
+
+
+def test_regression_is_exact_when_every_coalition_is_evaluated():
+    for n in (3, 6):  # n = 3: the border (sizes 0, 1, n-1, n) is everything; n = 6: sampling fills the rest
+        game = _PolynomialGame(n=n, k=5 if n > 5 else 0)
+        res = regression_shapley(game, random_state=0, tol=0.0, max_evaluations=10_000, max_pairs=2000)
+        assert res.n_evaluations == 2**n and res.converged
+        np.testing.assert_allclose(res.values, exact_shapley(game).values, atol=1e-12)
+
+
+def test_regression_converges_within_budget_and_beats_permutation(model, cohort):
+    """Documented budget: tol=0.005 stops with error <= 2 % of |v(all) - v(none)|; at an equal budget of
+    distinct evaluations (400) its error is well below the antithetic permutation sampler's (mean, 5 seeds)."""
+    X, _ = cohort
+    game = MaskedModelGame(model.predict_label_proba, X.iloc[:8], model.lead_groups_, outputs=model.labels_)
+    exact = exact_shapley(game)
+    scale = np.abs(exact.full_values - exact.base_values).max()
+    err_reg, err_perm = [], []
+    for seed in range(5):
+        res = lead_shapley(game, "regression", random_state=seed, tol=0.005)
+        assert res.converged and res.n_evaluations < 4096
+        assert np.abs(res.values - exact.values).max() <= 0.02 * scale
+        np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-9)  # exactly efficient by construction
+        reg = regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=400)
+        perm = permutation_shapley(game, random_state=seed, tol=0.0, max_evaluations=reg.n_evaluations,
+                                   batch_pairs=1)
+        err_reg.append(np.abs(reg.values - exact.values).max())
+        err_perm.append(np.abs(perm.values - exact.values).max())
+    assert np.mean(err_reg) < 0.75 * np.mean(err_perm)  # measured: 0.0081 vs 0.0183, (err_reg, err_perm)
+
+
+def test_regression_standard_errors_cover_the_true_error(model, cohort):
+    X, _ = cohort
+    game = MaskedModelGame(model.predict_label_proba, X.iloc[:3], model.lead_groups_, outputs=model.labels_)
+    exact = exact_shapley(game)
+    inside, total = 0, 0
+    for seed in range(30):
+        res = regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=300)
+        z = np.abs(res.values - exact.values) / np.maximum(res.std_error, 1e-12)
         moving = exact.values != 0
         inside += int((z[moving] <= 1.96).sum())
         total += int(moving.sum())
