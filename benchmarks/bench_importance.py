@@ -2,9 +2,11 @@
 
 1. Exact lead Shapley (4,096 coalitions) for one model on 1,000 records, local game, 'missing' masking:
    wall time on this machine (target < 30 s).
-2. Error vs value-function evaluations, ecgfeat's antithetic sampler (memoised coalitions) vs shap's
-   PermutationExplainer with the same lead masker, on the same rows; evaluations each needs to reach 1 % error
-   (max |φ̂ − φ| / |v(all) − v(∅)| per row, mean over rows and seeds) and the ratio.
+2. Error vs value-function evaluations: ecgfeat's regression-adjusted sampler and antithetic permutation sampler
+   (memoised coalitions) vs shap's PermutationExplainer with the same lead masker, on the same rows, for two
+   games (a synthetic cohort whose label depends on 3 leads; the shared CinC-2021 sample, where many leads
+   matter); evaluations each needs to reach 1 % error (max |φ̂ − φ| / |v(all) − v(∅)| per row, mean over rows
+   and seeds), the ratios, and the coverage of the regression sampler's standard errors.
 3. Retraining value function on the shared CinC-2021 sample: wall time and coalition-cache hit rate for 100
    permutations (50 antithetic pairs), cold and then warm.
 
@@ -23,7 +25,8 @@ import shap
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ecgfeat.importance import MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley  # noqa: E402
+from ecgfeat.importance import (MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,  # noqa: E402
+                                regression_shapley)
 from ecgfeat.importance.shap_bridge import LeadMasker  # noqa: E402
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
 from ecgfeat.models.synthetic import make_lead_cohort  # noqa: E402
@@ -44,45 +47,83 @@ def bench_exact(n_rows: int = 1000) -> None:
           + ", ".join(res.ranking(k)[0] for k in range(len(model.labels_))))
 
 
-def bench_sampler(n_rows: int = 10, seeds: int = 5) -> None:
-    X, Y = make_lead_cohort(1500, n_features_per_lead=8, n_labels=1, signal_leads=("V1", "V5", "II"),
-                            random_state=1)
-    model = LeadGroupedXGBClassifier(lead_dropout=0.3).fit(X, Y)
-    rows = X.iloc[:n_rows]
-    f = lambda Z: model.predict_label_proba(Z)[:, 0]  # noqa: E731
-    game = MaskedModelGame(f, rows, model.lead_groups_)
+def _crossing(points: list[tuple[float, float]], level: float = 0.01) -> float | None:
+    """Evaluations at which the error falls to ``level``: log-log interpolation between the two budgets that
+    bracket it (None if it is never reached)."""
+    pts = sorted(points)
+    for (e0, r0), (e1, r1) in zip(pts, pts[1:]):
+        if r0 > level >= r1:
+            t = (np.log(r0) - np.log(level)) / (np.log(r0) - np.log(r1))
+            return float(np.exp(np.log(e0) + t * (np.log(e1) - np.log(e0))))
+    return float(pts[0][0]) if pts and pts[0][1] <= level else None
+
+
+def _sampler_game(which: str):
+    """(predict function, rows, lead groups, description) of the game the samplers are compared on."""
+    if which == "synthetic":
+        X, Y = make_lead_cohort(1500, n_features_per_lead=8, n_labels=1, signal_leads=("V1", "V5", "II"),
+                                random_state=1)
+        model = LeadGroupedXGBClassifier(lead_dropout=0.3).fit(X, Y)
+        return (lambda Z: model.predict_label_proba(Z)[:, 0], X.iloc[:10], model.lead_groups_,
+                "synthetic cohort, label driven by V1, V5 and II (8 features per lead)")
+    from _common import sample_features
+
+    _, X, Y = sample_features()
+    model = LeadGroupedXGBClassifier(lead_dropout=0.3).fit(X, Y[["SR", "AFIB", "STach"]].fillna(0))
+    return (lambda Z: model.predict_label_proba(Z)[:, 0], X.iloc[:10], model.lead_groups_,
+            "shared CinC-2021 sample, P(SR) of a model on all 372 features (many leads matter)")
+
+
+def bench_sampler(which: str = "synthetic", n_rows: int = 10, seeds: int = 5) -> dict:
+    f, rows, groups, what = _sampler_game(which)
+    game = MaskedModelGame(f, rows, groups)
     exact = exact_shapley(game)
     scale = np.abs(exact.full_values - exact.base_values)[:, 0]
 
     def err(values: np.ndarray) -> float:
         return float(np.mean(np.abs(values - exact.values[:, :, 0]).max(axis=1) / scale))
 
-    print(f"\n2. error vs evaluations ({n_rows} records, 12 leads, mean over {seeds} seeds; error = max over leads "
-          "of |estimate - exact| / |v(all) - v(none)|)")
-    print(f"{'budget':>8}{'ecgfeat evals':>15}{'ecgfeat error':>15}{'shap evals':>12}{'shap error':>12}")
-    need = {"ecgfeat": None, "shap": None}
+    print(f"\n2{'ab'[which != 'synthetic']}. error vs value-function evaluations: {what}; {n_rows} records, "
+          f"12 leads, mean over {seeds} seeds; error = max over leads of |estimate - exact| / |v(all) - v(none)|")
+    curves: dict[str, list[tuple[float, float]]] = {"regression": [], "permutation": [], "shap": []}
+    inside = total = 0
+    print(f"{'method':>12}{'budget':>8}{'evaluations':>13}{'error':>9}")
+    for budget in (100, 150, 200, 300, 400, 600, 800, 1200):
+        e, n_ev = [], []
+        for seed in range(seeds):
+            r = regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=budget)
+            e.append(err(r.values[:, :, 0]))
+            n_ev.append(r.n_evaluations)
+            z = np.abs(r.values - exact.values) <= 1.96 * r.std_error
+            moving = exact.values != 0
+            inside += int(z[moving].sum())
+            total += int(moving.sum())
+        curves["regression"].append((float(np.mean(n_ev)), float(np.mean(e))))
+        print(f"{'regression':>12}{budget:>8}{np.mean(n_ev):>13.0f}{np.mean(e):>9.4f}")
     for budget in (52, 104, 208, 416, 832, 1664, 3328, 6656):
-        e_ours, n_ours, e_shap = [], [], []
+        e, n_ev, es = [], [], []
         for seed in range(seeds):
             pairs = max(1, budget // 26)
             mc = permutation_shapley(game, random_state=seed, tol=0.0, max_pairs=pairs, min_pairs=pairs,
                                      batch_pairs=pairs)
-            e_ours.append(err(mc.values[:, :, 0]))
-            n_ours.append(mc.n_evaluations)
-            expl = shap.PermutationExplainer(f, LeadMasker(model.lead_groups_), seed=seed)
-            sv = expl(rows.to_numpy(), max_evals=budget, silent=True)
-            e_shap.append(err(sv.values))
-        eo, no, es = np.mean(e_ours), np.mean(n_ours), np.mean(e_shap)
-        print(f"{budget:>8}{no:>15.0f}{eo:>15.4f}{budget:>12}{es:>12.4f}")
-        if need["ecgfeat"] is None and eo <= 0.01:
-            need["ecgfeat"] = no
-        if need["shap"] is None and es <= 0.01:
-            need["shap"] = budget
-    if need["ecgfeat"] and need["shap"]:
-        print(f"evaluations to reach 1 % error: ecgfeat {need['ecgfeat']:.0f}, shap PermutationExplainer "
-              f"{need['shap']} -> {need['shap'] / need['ecgfeat']:.1f}x fewer")
-    else:
-        print(f"evaluations to reach 1 % error: {need} (None = not reached within 6,656)")
+            e.append(err(mc.values[:, :, 0]))
+            n_ev.append(mc.n_evaluations)
+            expl = shap.PermutationExplainer(f, LeadMasker(groups), seed=seed)
+            es.append(err(expl(rows.to_numpy(), max_evals=budget, silent=True).values))
+        curves["permutation"].append((float(np.mean(n_ev)), float(np.mean(e))))
+        curves["shap"].append((float(budget), float(np.mean(es))))
+        print(f"{'permutation':>12}{budget:>8}{np.mean(n_ev):>13.0f}{np.mean(e):>9.4f}")
+        print(f"{'shap':>12}{budget:>8}{budget:>13}{np.mean(es):>9.4f}")
+    need = {k: _crossing(v) for k, v in curves.items()}
+    fmt = lambda x: "not reached" if x is None else f"{x:.0f}"  # noqa: E731
+    print("evaluations to reach 1 % error (log-log interpolation between budgets): "
+          + ", ".join(f"{k} {fmt(v)}" for k, v in need.items()))
+    for k in ("regression", "permutation"):
+        if need[k] and need["shap"]:
+            print(f"  ecgfeat {k}: {need['shap'] / need[k]:.1f}x fewer evaluations than shap PermutationExplainer")
+    print(f"  regression standard errors: 95 % intervals cover the exact value for {inside / total:.1%} of "
+          f"{total} (record, lead) estimates over all budgets and seeds")
+    return need
 
 
 def bench_retrain() -> None:
@@ -117,7 +158,8 @@ def main() -> None:
     ap.add_argument("--skip-retrain", action="store_true")
     args = ap.parse_args()
     bench_exact()
-    bench_sampler()
+    bench_sampler("synthetic")
+    bench_sampler("shared")
     if not args.skip_retrain:
         print()
         bench_retrain()
