@@ -25,6 +25,8 @@ def test_shared_sample_study_ci_config(shared, tmp_path, capsys):
         assert img.shape[0] > 100 and img.shape[1] > 100
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["versions"]["xgboost-cpu"].startswith("3.2") and set(manifest["data_hashes"]) >= {"cinc2021"}
+    curve = pd.read_csv(run / "tables" / "mc_convergence.csv")
+    assert set(curve.method) == {"permutation", "regression"} and curve.error.notna().all()
     auc = pd.read_csv(run / "tables" / "auroc_internal.csv")
     assert set(auc.lead_set) == set(manifest["config"]["lead_sets"]) and len(manifest["config"]["lead_sets"]) == 21
     macro = auc[auc.label == "macro"].set_index("lead_set").auroc

@@ -85,12 +85,16 @@ def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC")
 
 
 def mc_convergence(curve: pd.DataFrame, title: str) -> plt.Figure:
-    """Monte Carlo error and reported standard error vs value-function evaluations (log–log)."""
+    """Monte Carlo error and reported standard error vs value-function evaluations (log–log), one colour per
+    estimator when ``curve`` has a ``method`` column."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for col, style, name in (("error", "o-", "max |MC − exact|"), ("max_se", "s--", "max reported SE"),
-                             ("shap_error", "^:", "shap PermutationExplainer error")):
-        if col in curve:
-            ax.loglog(curve["evaluations"], curve[col], style, label=name, ms=4)
+    groups = curve.groupby("method", sort=False) if "method" in curve else [("", curve)]
+    for (method, part), color in zip(groups, ("C0", "C1", "C2", "C3")):
+        tag = f"{method}: " if method else ""
+        for col, style, name in (("error", "o-", "max |MC − exact|"), ("max_se", "s--", "max reported SE"),
+                                 ("shap_error", "^:", "shap PermutationExplainer error")):
+            if col in part:
+                ax.loglog(part["evaluations"], part[col], style, color=color, label=tag + name, ms=4)
     ax.set_xlabel("value-function evaluations (coalitions)")
     ax.set_ylabel("error (fraction of |v(all) − v(∅)|)")
     ax.axhline(0.01, color="grey", lw=0.5, ls=":")
