@@ -10,9 +10,14 @@ Method (ecgfeat's own, built for speed and lead independence):
    a search-back at half the threshold for gaps longer than 1.6 median RR.
 2. **QRS onset/offset**: where the 16 ms-smoothed energy falls below ``qrs_fraction`` of its QRS maximum,
    searching up to 150 ms back and 200 ms forward.
-3. **T peak/offset** on the 15 Hz low-passed lead: the largest deviation from the PR-segment baseline between
-   QRS offset + 60 ms and a heart-rate-dependent window end; the offset by the trapezium-area method
-   (Zhang et al., IEEE TBME 2006).
+3. **T peak/offset** on the 15 Hz low-passed lead, in two steps. First the lead's median beat (aligned on the
+   QRS, minus each beat's PR level) gives the usual T-peak delay: its most prominent deviation after the ST
+   segment, weighted by a broad Gaussian prior (SD ``t_prior_ms``) around 290 ms × sqrt(RR / 1 s). Then each
+   beat takes the most prominent deviation from its PR-segment baseline between QRS offset + 40 ms and a
+   heart-rate-dependent window end, weighted by a Gaussian (SD ``t_beat_ms``) around that delay: averaging
+   beats finds flat or noisy T waves that a single beat hides, and the weighting stops a beat from taking
+   a late baseline swing for its T wave. The offset by the trapezium-area method (Zhang et al., IEEE TBME
+   2006) from the steepest return to baseline within ``t_slope_ms`` after the peak.
 4. **P peak/onset/offset**: the largest deviation in the 280 ms before QRS onset (and after the previous
    T offset), accepted if it exceeds the lead's noise; onset and offset by the trapezium-area method.
 
@@ -122,7 +127,8 @@ def lead_usable(x: np.ndarray) -> bool:
 
 def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
                   qrs_fraction: float = 0.02, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
-                  p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3) -> Delineation:
+                  p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
+                  t_prior_ms: float = 100.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0) -> Delineation:
     """Delineate every lead of ``signal`` (n_samples, n_leads), in mV, sampled at ``sampling_rate`` Hz.
 
     Parameters
@@ -133,6 +139,10 @@ def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead
         Energy fraction that marks QRS onset/offset.
     p_min_mv : float, in mV
         Smallest P-wave amplitude accepted (also at least 3 × the lead's high-frequency noise).
+    t_ref_ms, t_prior_ms, t_beat_ms, t_slope_ms : float, in ms
+        T offset: trapezium reference distance after the steepest point; T peak: SD of the prior on the median
+        beat's T-peak delay and of the weighting of each beat around it; window after the T peak searched for
+        the steepest return to baseline. Chosen on LUDB (see benchmarks/bench_delineation_ludb.py).
     """
     if anchors not in ("lead", "consensus"):
         raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
@@ -172,7 +182,7 @@ def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead
         else:
             qrs, on, off = common
         results.append(_waves(cleaned[:, j], smooth[:, j], qrs, on, off, fs, max(p_min_mv, 3 * noise[j]),
-                              t_ref_ms, p_ref_ms, p_width_ms, p_edge))
+                              t_ref_ms, p_ref_ms, p_width_ms, p_edge, t_prior_ms, t_beat_ms, t_slope_ms))
         max_beats = max(max_beats, len(qrs))
     points = np.full((n_leads, max_beats, len(POINTS)), np.nan)
     baseline = np.full((n_leads, max_beats), np.nan)
@@ -187,8 +197,35 @@ def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead
     return Delineation(points, n_beats, baseline, cleaned, smooth, fs)
 
 
+def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.ndarray, fs: float,
+                rr_med: float, prior_ms: float) -> float:
+    """T-peak delay after the QRS detection point (samples) in the lead's median beat, or NaN (< 3 beats).
+
+    Candidates are the peaks of |median beat − PR level| in the typical T window, scored by prominence plus
+    amplitude times a broad Gaussian prior (SD ``prior_ms``) centred on 290 ms × sqrt(RR / 1 s)."""
+    ok = t_win[:, 0] >= 0
+    if ok.sum() < 3:
+        return np.nan
+    ra = int(np.median(t_win[ok, 0] - qrs[ok]))
+    rb = int(np.percentile(t_win[ok, 1] - qrs[ok], 25))
+    if rb - ra < int(0.06 * fs):
+        return np.nan
+    k = np.arange(ra, rb + 1)
+    idx = qrs[ok][:, None] + k[None, :]
+    inside = idx < len(xs)
+    beats = np.where(inside, xs[np.minimum(idx, len(xs) - 1)] - base[ok][:, None], np.nan)
+    tmpl = np.abs(np.nanmedian(beats, axis=0))
+    cand, props = find_peaks(tmpl, prominence=0)
+    if not len(cand):
+        return np.nan
+    expect = 0.29 * np.sqrt(rr_med / fs) * fs
+    score = (props["prominences"] + tmpl[cand]) * np.exp(-0.5 * ((k[cand] - expect) / (prior_ms * fs / 1000)) ** 2)
+    return float(k[cand[np.argmax(score)]])
+
+
 def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, fs: float,
-           p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float) -> tuple[np.ndarray, np.ndarray]:
+           p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float,
+           t_prior_ms: float, t_beat_ms: float, t_slope_ms: float) -> tuple[np.ndarray, np.ndarray]:
     n = len(xc)
     nb = len(qrs)
     pts = np.full((nb, len(POINTS)), np.nan)
@@ -196,37 +233,55 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     ms = fs / 1000.0
     rr = np.diff(qrs)
     rr_med = float(np.median(rr)) if len(rr) else fs
-    prev_t_off = -np.inf
+    # pass 1: QRS-relative quantities and the T search window of every beat
+    o_ = np.empty(nb, dtype=int)
+    f_ = np.empty(nb, dtype=int)
+    t_win = np.full((nb, 2), -1, dtype=int)
     for i in range(nb):
         q = int(qrs[i])
         o = int(on[i]) if np.isfinite(on[i]) else q - int(40 * ms)
         f = int(off[i]) if np.isfinite(off[i]) else q + int(50 * ms)
         o, f = max(o, 0), min(f, n - 1)
+        o_[i], f_[i] = o, f
         # PR-segment baseline: 20 ms just before QRS onset
         a = max(0, o - int(20 * ms))
-        b0 = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
-        base[i] = b0
+        base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
         # per-lead R: largest deviation from baseline inside the QRS
-        seg = xc[o:f + 1] - b0
+        seg = xc[o:f + 1] - base[i]
         r = o + int(np.argmax(np.abs(seg))) if len(seg) else q
         pts[i, :3] = (r, on[i], off[i])
-        # T wave: the most prominent deviation from baseline after the ST segment
         rr_i = rr[i] if i < len(rr) else rr_med
         t_a = f + int(40 * ms)
         t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
         if i + 1 < nb and np.isfinite(on[i + 1]):
             t_b = min(t_b, int(on[i + 1]) - int(60 * ms))
         if t_b - t_a > int(60 * ms):
-            tdev = np.abs(xs[t_a:t_b + 1] - b0)
-            cand, props = find_peaks(tdev, prominence=0)
-            if len(cand):
-                tp = t_a + int(cand[np.argmax(props["prominences"] + tdev[cand])])
-                sign = np.sign(xs[tp] - b0)
-                slope_seg = np.gradient(xs[tp:t_b + 1])
-                t_m = tp + int(np.argmax(-sign * slope_seg)) if len(slope_seg) > 1 else tp
-                t_r = min(t_b, t_m + int(t_ref_ms * ms))
-                pts[i, 6] = tp
-                pts[i, 7] = _trapezium(xs, t_m, max(t_r, t_m))
+            t_win[i] = (t_a, t_b)
+    # T wave: where the lead's median beat has its most prominent deviation after the ST segment (weighted
+    # by a broad prior around the usual T-peak time for the heart rate) guides each beat's choice
+    t_expect = _t_template(xs, qrs, base, t_win, fs, rr_med, t_prior_ms)
+    for i in range(nb):
+        t_a, t_b = t_win[i]
+        if t_a < 0:
+            continue
+        b0 = base[i]
+        tdev = np.abs(xs[t_a:t_b + 1] - b0)
+        cand, props = find_peaks(tdev, prominence=0)
+        if not len(cand):
+            continue
+        score = props["prominences"] + tdev[cand]
+        if np.isfinite(t_expect):
+            score = score * np.exp(-0.5 * ((t_a + cand - qrs[i] - t_expect) / (t_beat_ms * ms)) ** 2)
+        tp = t_a + int(cand[np.argmax(score)])
+        sign = np.sign(xs[tp] - b0)
+        slope_seg = np.gradient(xs[tp:min(t_b, tp + int(t_slope_ms * ms)) + 1])
+        t_m = tp + int(np.argmax(-sign * slope_seg)) if len(slope_seg) > 1 else tp
+        t_r = min(t_b, t_m + int(t_ref_ms * ms))
+        pts[i, 6] = tp
+        pts[i, 7] = _trapezium(xs, t_m, max(t_r, t_m))
+    prev_t_off = -np.inf
+    for i in range(nb):
+        o = o_[i]
         # P wave: the most prominent deviation before the PR segment
         p_b = o - int(15 * ms)
         p_a = max(0, o - int(min(300 * ms, 0.6 * rr_med)))
