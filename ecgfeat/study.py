@@ -50,7 +50,9 @@ class StudyConfig:
     local_rows: int = 200
     masking: str = "missing"
     retrain_labels: list[str] = field(default_factory=list)
-    retrain_pairs: int = 10
+    retrain_method: str = "regression"  # regression | permutation (Monte Carlo sampler of the retraining game)
+    retrain_evaluations: int = 150  # regression: distinct coalitions, i.e. models trained per label set
+    retrain_pairs: int = 10  # permutation: antithetic pairs
     retrain_n_estimators: int = 60
     k_max: int = 6
     exhaustive_up_to: int = 6
@@ -236,7 +238,10 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
     out["best_sets"].to_csv(tables / "best_lead_sets.csv", index=False)
     # (5) retraining value function (Monte Carlo, coalition models cached on disk)
     rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
-    if rl and cfg.retrain_pairs > 0:
+    if cfg.retrain_method not in ("regression", "permutation"):
+        raise ValueError(f"retrain_method must be 'regression' or 'permutation', got {cfg.retrain_method!r}")
+    budget = cfg.retrain_evaluations if cfg.retrain_method == "regression" else cfg.retrain_pairs
+    if rl and budget > 0:
         from .models.classifier import LeadGroupedXGBClassifier
 
         t0 = time.perf_counter()
@@ -245,14 +250,19 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
         rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
                          config={"n_estimators": cfg.retrain_n_estimators, "seed": cfg.seed},
                          cache_dir=tables.parent.parent / ".cache" / "coalitions", n_jobs=cfg.n_jobs)
-        res = permutation_shapley(rg, random_state=cfg.seed, tol=0.0, max_pairs=cfg.retrain_pairs,
-                                  min_pairs=cfg.retrain_pairs)
+        if cfg.retrain_method == "regression":
+            res = regression_shapley(rg, random_state=cfg.seed, tol=0.0, max_evaluations=cfg.retrain_evaluations)
+            how = f"regression-adjusted Monte Carlo over {res.n_evaluations} lead coalitions"
+        else:
+            res = permutation_shapley(rg, random_state=cfg.seed, tol=0.0, max_pairs=cfg.retrain_pairs,
+                                      min_pairs=cfg.retrain_pairs)
+            how = f"{res.n_permutations} Monte Carlo permutations ({res.n_evaluations} lead coalitions)"
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
         r.to_csv(tables / "lead_shapley_retrain_auroc.csv")
         se.to_csv(tables / "lead_shapley_retrain_auroc_se.csv")
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
-                   retrain_seconds=time.perf_counter() - t0, retrain_permutations=res.n_permutations)
+                   retrain_seconds=time.perf_counter() - t0, retrain_how=how)
     out["n_test"] = int(test.sum())
     return out
 
@@ -304,7 +314,7 @@ def _write_report(cfg, out: Path, desc: str, Y: pd.DataFrame, internal_t, extern
     lines.append(f"![local](figures/{_save(plots.lead_shapley_bars(imp['local'], None, 'Mean |lead Shapley| of predicted probability (local)', planted), figs / 'lead_shapley_local.png')})")
     if "retrain" in imp:
         lines += ["", f"**Retraining value function:** v(S) = held-out AUROC of a model retrained on leads S; "
-                  f"{imp['retrain_permutations']} Monte Carlo permutations, {imp['retrain_fits']} coalition models "
+                  f"{imp['retrain_how']}, {imp['retrain_fits']} coalition models "
                   f"fitted, {imp['retrain_hits']} reused from the disk cache; error bars ±1.96 SE.", ""]
         lines.append(f"![retrain](figures/{_save(plots.lead_shapley_bars(imp['retrain'], imp['retrain_se'], 'Lead Shapley, retrained models (AUROC)', planted), figs / 'lead_shapley_retrain.png')})")
     rank = {lab: list(imp["global"].loc[lab].sort_values(ascending=False).index[:3]) for lab in imp["global"].index}
@@ -392,7 +402,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
                 "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
                 "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
                 "synthetic": cfg.source == "synthetic",
-                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_permutations",
+                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how",
                                                    "global_seconds", "local_seconds") if k in imp}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     logger.info("study written to %s (%s)", out, report)

@@ -25,6 +25,6 @@ def _small_run(tmp_path: Path) -> Path:
     from ecgfeat.study import StudyConfig, run_study
 
     cfg = StudyConfig(name="nb", source="synthetic", synthetic_records=90, n_boot=30, n_folds=3,
-                      lead_sets=["12-lead", "single-II", "single-V1", "precordial"], local_rows=20, retrain_pairs=0,
+                      lead_sets=["12-lead", "single-II", "single-V1", "precordial"], local_rows=20, retrain_evaluations=0,
                       k_max=3, exhaustive_up_to=2)
     return run_study(cfg, artifacts=tmp_path, run_id="nb", progress=False)

@@ -41,7 +41,7 @@ def test_synthetic_study_recovers_planted_leads(tmp_path):
 
     cfg = StudyConfig(name="syn", source="synthetic", synthetic_records=160, n_boot=50, n_folds=4,
                       lead_sets=["12-lead", "single-II", "single-V1", "single-V2", "single-V5"], local_rows=40,
-                      retrain_pairs=0, k_max=2, exhaustive_up_to=2)
+                      retrain_evaluations=0, k_max=2, exhaustive_up_to=2)
     run = run_study(cfg, artifacts=tmp_path, run_id="syn", progress=False)
     glob = pd.read_csv(run / "tables" / "lead_shapley_global_auroc.csv", index_col=0)
     for label, lead in PLANTED.items():
@@ -58,7 +58,7 @@ def test_step_subcommands_on_a_small_synthetic_run(tmp_path, capsys):
     from ecgfeat.study import StudyConfig, run_study
 
     cfg = StudyConfig(name="steps", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
-                      lead_sets=["12-lead", "single-V1"], local_rows=10, retrain_pairs=0, k_max=2,
+                      lead_sets=["12-lead", "single-V1"], local_rows=10, retrain_evaluations=0, k_max=2,
                       exhaustive_up_to=1, min_positives=5)
     run = run_study(cfg, artifacts=tmp_path, run_id="steps", progress=False)
     f, lab = str(run / "features.parquet"), str(run / "labels.csv")  # written by every run

@@ -85,7 +85,8 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
     Parameters
     ----------
     tol : stop when max standard error ≤ tol × max |v(all) − v(∅)| over rows and outputs
-    max_evaluations : budget of distinct coalitions evaluated, border included (None: no budget)
+    max_evaluations : budget of distinct coalitions evaluated, border included (None: no budget); never
+        exceeded once the 2n + 2 border coalitions are evaluated
     order : highest interaction order of the surrogate (3: terms of up to 3 leads; 1 = additive)
     n_folds : cross-fitting folds (≥ 2)
     batch_pairs : complementary pairs drawn between two checks of the stopping rule
@@ -96,6 +97,8 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
         raise ValueError(f"n_folds must be ≥ 2, got {n_folds}")
     if order < 1:
         raise ValueError(f"order must be ≥ 1, got {order}")
+    if max_pairs < 1:
+        raise ValueError(f"max_pairs must be ≥ 1, got {max_pairs}")
     rng = np.random.default_rng(random_state)
     seed = random_state if isinstance(random_state, int) else None
     n = game.n_players
@@ -127,6 +130,11 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
     est = None
     while len(pairs) < max_pairs:
         b = min(batch_pairs if pairs else max(min_pairs, batch_pairs), max_pairs - len(pairs))
+        if max_evaluations is not None:  # a pair adds at most 2 new coalitions: never exceed the budget
+            room = max_evaluations - len(memo.values)
+            if room < 2 and est is not None:
+                break
+            b = min(b, max(1, room // 2))
         k = rng.choice(sizes, size=b, p=p_size)
         # k uniformly chosen members: the k smallest of n random keys per draw
         ranks = np.argsort(rng.random((b, n)), axis=1)
@@ -143,7 +151,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
         if est[1].max() <= tol * scale:
             converged = True
             break
-        if max_evaluations is not None and len(memo.values) >= max_evaluations:
+        if max_evaluations is not None and len(memo.values) >= max_evaluations - 1:
             break
     values, se = est
     return LeadShapley(values=values, std_error=se, players=list(game.players), outputs=list(game.outputs),

@@ -138,6 +138,14 @@ def test_regression_recovers_games_up_to_fourth_order_exactly():
     assert np.abs(res5.values - exact_shapley(game5).values).max() < 4 * res5.std_error.max()
 
 
+def test_regression_never_exceeds_its_evaluation_budget():
+    """One evaluation can be one model fit (RetrainGame): the budget is a ceiling, not a target to overshoot."""
+    game = _PolynomialGame(k=5)
+    for budget in (30, 101, 150, 400):
+        res = regression_shapley(game, random_state=1, tol=0.0, max_evaluations=budget)
+        assert budget - 2 <= res.n_evaluations <= budget, (budget, res.n_evaluations)
+
+
 def test_regression_is_exact_when_every_coalition_is_evaluated():
     for n in (3, 6):  # n = 3: the border (sizes 0, 1, n-1, n) is everything; n = 6: sampling fills the rest
         game = _PolynomialGame(n=n, k=5 if n > 5 else 0)
