@@ -43,3 +43,14 @@ def sample_features(datasets: tuple[str, ...] = ("cinc2021",), label_set: str = 
     table = extract_features(index, FeatureConfig(), n_jobs=n_jobs, chunk_size=16, cache_dir=cache)
     y = LabelTable.load().encode(index, label_set).reset_index(drop=True)
     return index, table.features.reset_index(drop=True), pd.DataFrame(y)
+
+
+def scored_sample(min_positives: int, n_folds: int = 5):
+    """(index, features, labels with at least ``min_positives`` positives, grouped folds 1..n_folds) of the
+    shared sample."""
+    from ecgfeat.models.metrics import scorable_labels
+    from ecgfeat.records.splits import assign_folds
+
+    index, X, Y = sample_features()
+    Y = Y[scorable_labels(Y.to_numpy(), list(Y.columns), min_positives=min_positives)]
+    return index, X, Y, assign_folds(index, Y, n_folds=n_folds, random_state=0)

@@ -20,13 +20,12 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import sample_features  # noqa: E402
+from _common import scored_sample  # noqa: E402
 
 from ecgfeat.importance import GlobalScoreGame, exact_shapley, permutation_shapley  # noqa: E402
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
 from ecgfeat.models.deep import DeepECGClassifier, flat_predict, prepare_signals, signal_lead_groups  # noqa: E402
-from ecgfeat.models.metrics import evaluate_labels, scorable_labels  # noqa: E402
-from ecgfeat.records.splits import assign_folds  # noqa: E402
+from ecgfeat.models.metrics import evaluate_labels  # noqa: E402
 
 
 def main() -> None:
@@ -38,10 +37,8 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=300)
     ap.add_argument("--out", default="artifacts/benchmarks")
     args = ap.parse_args()
-    index, X, Y = sample_features()
-    labels = scorable_labels(Y.to_numpy(), list(Y.columns), min_positives=10)
-    Y = Y[labels]
-    folds = assign_folds(index, Y, n_folds=5, random_state=0)
+    index, X, Y, folds = scored_sample(min_positives=10)
+    labels = list(Y.columns)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         S = np.array(prepare_signals(index, args.rate, 10.0, out=Path(tmp) / "signals.npy"))

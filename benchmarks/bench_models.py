@@ -21,13 +21,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import sample_features  # noqa: E402
+from _common import scored_sample  # noqa: E402
 
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
 from ecgfeat.models.lead_sets import LEAD_SETS  # noqa: E402
-from ecgfeat.models.metrics import scorable_labels  # noqa: E402
 from ecgfeat.models.protocols import cross_validated_predictions  # noqa: E402
-from ecgfeat.records.splits import assign_folds  # noqa: E402
 
 
 def macro(pred, boot: int) -> dict:
@@ -42,10 +40,8 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=500)
     ap.add_argument("--out", default="artifacts/benchmarks")
     args = ap.parse_args()
-    index, X, Y = sample_features()
-    labels = scorable_labels(Y.to_numpy(), list(Y.columns), min_positives=8)
-    Y = Y[labels]
-    folds = assign_folds(index, Y, n_folds=5, random_state=0)
+    index, X, Y, folds = scored_sample(min_positives=8)
+    labels = list(Y.columns)
     print(f"{len(X)} records, {X.shape[1]} features, 5 grouped folds; labels scored (>= 8 positives): "
           + ", ".join(f"{lab} {int(Y[lab].sum())}" for lab in labels))
     rows = []

@@ -235,14 +235,13 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     rr_med = float(np.median(rr)) if len(rr) else fs
     # pass 1: QRS-relative quantities and the T search window of every beat
     o_ = np.empty(nb, dtype=int)
-    f_ = np.empty(nb, dtype=int)
     t_win = np.full((nb, 2), -1, dtype=int)
     for i in range(nb):
         q = int(qrs[i])
         o = int(on[i]) if np.isfinite(on[i]) else q - int(40 * ms)
         f = int(off[i]) if np.isfinite(off[i]) else q + int(50 * ms)
         o, f = max(o, 0), min(f, n - 1)
-        o_[i], f_[i] = o, f
+        o_[i] = o
         # PR-segment baseline: 20 ms just before QRS onset
         a = max(0, o - int(20 * ms))
         base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])

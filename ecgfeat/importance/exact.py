@@ -28,17 +28,25 @@ def exact_shapley(game: Game) -> LeadShapley:
     marginal contributions. Efficiency holds to floating-point precision."""
     n = game.n_players
     if n > MAX_EXACT_PLAYERS:
-        raise ValueError(f"exact enumeration needs 2^{n} coalitions; use method='permutation' for n > "
+        raise ValueError(f"exact enumeration needs 2^{n} coalitions; use a Monte Carlo method for n > "
                          f"{MAX_EXACT_PLAYERS}")
     masks = all_coalitions(n)
     v = game(masks)  # (2^n, rows, outputs)
+    phi = shapley_from_values(v)
+    return LeadShapley(values=phi, std_error=np.zeros_like(phi), players=list(game.players),
+                       outputs=list(game.outputs), base_values=v[0], full_values=v[-1],
+                       n_evaluations=len(masks), method="exact", game=game.description)
+
+
+def shapley_from_values(v: np.ndarray) -> np.ndarray:
+    """Shapley values (rows, n, outputs) from the values ``v`` (2^n, rows, outputs) of all coalitions, row ``c``
+    being the coalition whose members are the bits of ``c``."""
+    n = int(np.log2(len(v)))
     codes = np.arange(2 ** n)
-    size = masks.sum(axis=1)
+    size = all_coalitions(n).sum(axis=1)
     w = shapley_weights(n)
     phi = np.empty((v.shape[1], n, v.shape[2]))
     for i in range(n):
         without = codes[(codes >> i) & 1 == 0]
         phi[:, i, :] = np.einsum("c,cro->ro", w[size[without]], v[without | (1 << i)] - v[without])
-    return LeadShapley(values=phi, std_error=np.zeros_like(phi), players=list(game.players),
-                       outputs=list(game.outputs), base_values=v[0], full_values=v[-1],
-                       n_evaluations=len(masks), method="exact", game=game.description)
+    return phi

@@ -33,10 +33,11 @@ every coalition has been evaluated the result is exact.
 from __future__ import annotations
 
 from itertools import combinations
-from math import comb, factorial
+from math import comb
 
 import numpy as np
 
+from .exact import shapley_from_values, shapley_weights
 from .games import Game
 from .permutation import _Memo
 from .result import LeadShapley
@@ -67,13 +68,11 @@ def _shapley_of_terms(n: int, terms: list[tuple[int, ...]]) -> np.ndarray:
 
 
 def _shapley_weights(Z: np.ndarray) -> np.ndarray:
-    """c_i(S) for each coalition row of Z: (m, n)."""
+    """c_i(S) for each coalition row of Z: (m, n); w[|S| − 1] for members, −w[|S|] for the others."""
     n = Z.shape[1]
+    w = np.append(shapley_weights(n), 0.0)  # w[n] = 0: the full coalition has no outsiders
     s = Z.sum(axis=1)
-    fac = np.array([factorial(k) for k in range(n + 1)], dtype=float)
-    pos = np.where(s > 0, fac[np.maximum(s - 1, 0)] * fac[n - s] / fac[n], 0.0)
-    neg = np.where(s < n, fac[s] * fac[np.maximum(n - s - 1, 0)] / fac[n], 0.0)
-    return np.where(Z, pos[:, None], -neg[:, None])
+    return np.where(Z, w[np.maximum(s - 1, 0)][:, None], -w[s][:, None])
 
 
 def regression_shapley(game: Game, *, random_state: int | np.random.Generator | None = None, tol: float = 0.01,
@@ -124,6 +123,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
     terms = {o: _terms(n, o) for o in orders}
     shap_of = {o: _shapley_of_terms(n, terms[o]) for o in orders}
 
+    bd = _border(memo, border, n, terms)
     pairs: list[int] = []  # drawn coalitions S (their complements are implied), with repeats
     fold_of: dict[int, int] = {}  # canonical pair code -> fold
     converged = False
@@ -147,7 +147,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
         memo.get(np.concatenate([drawn, full ^ drawn]))
         if len(memo.values) == 1 << n:
             return _exact_from_memo(game, memo, seed)
-        est = _estimate(memo, pairs, fold_of, border, n, n_folds, q_size, orders, terms, shap_of, shape, ridge)
+        est = _estimate(memo, pairs, fold_of, bd, n, n_folds, q_size, orders, terms, shap_of, shape, ridge)
         if est[1].max() <= tol * scale:
             converged = True
             break
@@ -159,7 +159,22 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
                        seed=seed, converged=converged, n_permutations=0, game=game.description)
 
 
-def _estimate(memo, pairs, fold_of, border, n, n_folds, q_size, orders, terms, shap_of, shape, ridge):
+def _border(memo: _Memo, codes: np.ndarray, n: int, terms: dict) -> dict:
+    """What the estimate needs of the border coalitions (fixed once they are evaluated): their values, Shapley
+    coefficients, kernel weights (∅ and N pinned with a large weight), designs per order, and the kernel mass
+    left to the sampled sizes."""
+    Z = (codes[:, None] & (1 << np.arange(n))) > 0
+    s = Z.sum(axis=1)
+    v = np.stack([memo.values[int(c)] for c in codes])
+    total_mass = sum(1.0 / (k * (n - k)) for k in range(1, n))
+    # kernel weight of a coalition: p(s)/C(n, s), with p(s) ∝ 1/(s(n − s)) = 1/(n − 1) for s = 1 and n − 1
+    w = np.array([1.0 / (n - 1) / total_mass / comb(n, int(k)) if 0 < k < n else 0.0 for k in s])
+    w = np.where((s == 0) | (s == n), 1e3 * max(w.max(), 1e-12), w)
+    return {"v": v.reshape(len(codes), -1), "C": _shapley_weights(Z), "w": w,
+            "X": {o: _design(Z, t) for o, t in terms.items()}, "sampled_mass": 1.0 - 2.0 / (n - 1) / total_mass}
+
+
+def _estimate(memo, pairs, fold_of, bd, n, n_folds, q_size, orders, terms, shap_of, shape, ridge):
     full = (1 << n) - 1
     bits = 1 << np.arange(n)
     n_out = int(np.prod(shape))
@@ -168,19 +183,6 @@ def _estimate(memo, pairs, fold_of, border, n, n_folds, q_size, orders, terms, s
     # distinct coalitions and their draw counts (a pair's two members count once each)
     drawn = np.concatenate([pairs_arr, full ^ pairs_arr])
     drawn_fold = np.concatenate([folds, folds])
-    codes_b = border
-    Zb = (codes_b[:, None] & bits) > 0
-    sb = Zb.sum(axis=1)
-    vb = np.stack([memo.values[int(c)] for c in codes_b]).reshape(len(codes_b), n_out)
-    # kernel weight of a coalition: p(s)/C(n, s) for 0 < s < n; ∅ and N pinned with a large weight
-    mass_border = {1: 1.0 / (n - 1), n - 1: 1.0 / (n - 1)}
-    total_mass = sum(1.0 / (s * (n - s)) for s in range(1, n))
-    wb = np.array([mass_border.get(int(s), 0.0) / total_mass / comb(n, int(s)) if 0 < s < n else 0.0 for s in sb])
-    pin = 1e3 * max(wb.max(), 1e-12)
-    wb = np.where((sb == 0) | (sb == n), pin, wb)
-    sampled_mass = 1.0 - sum(mass_border.values()) / total_mass
-    Cb = _shapley_weights(Zb)  # (mb, n)
-
     uniq, inv = np.unique(drawn, return_inverse=True)
     Zu = (uniq[:, None] & bits) > 0
     vu = np.stack([memo.values[int(c)] for c in uniq]).reshape(len(uniq), n_out)
@@ -188,34 +190,32 @@ def _estimate(memo, pairs, fold_of, border, n, n_folds, q_size, orders, terms, s
     qu = np.array([q_size[int(s)] / comb(n, int(s)) for s in su])
     Cu = _shapley_weights(Zu) / qu[:, None]  # importance-weighted c_i(S)/q(S)
 
-    Xb = {o: _design(Zb, terms[o]) for o in orders}
     Xu = {o: _design(Zu, terms[o]) for o in orders}
     # per order: per-fold estimate (n, n_out) and per-pair held-out correction terms
     phi_o, var_o = {}, {}
     for o in orders:
-        phis, terms_all, fold_ids = [], [], []
+        phis, terms_all = [], []
         for k in range(n_folds):
             held = folds == k
             if not held.any():
                 continue
             train = np.bincount(inv[drawn_fold != k], minlength=len(uniq)).astype(float)
-            wu = sampled_mass * train / max(train.sum(), 1.0)
-            X = np.concatenate([Xb[o], Xu[o]])
-            w = np.concatenate([wb, wu])
-            y = np.concatenate([vb, vu])
+            wu = bd["sampled_mass"] * train / max(train.sum(), 1.0)
+            X = np.concatenate([bd["X"][o], Xu[o]])
+            w = np.concatenate([bd["w"], wu])
+            y = np.concatenate([bd["v"], vu])
             XtW = X.T * w
             G = XtW @ X
             G[np.diag_indices_from(G)] += ridge * np.trace(G) / len(G) + 1e-12
             beta = np.linalg.solve(G, XtW @ y)  # (p, n_out)
-            rb = vb - Xb[o] @ beta
+            rb = bd["v"] - bd["X"][o] @ beta
             ru = vu - Xu[o] @ beta
-            phi_k = shap_of[o] @ beta + Cb.T @ rb  # surrogate exactly + border residual exactly
+            phi_k = shap_of[o] @ beta + bd["C"].T @ rb  # surrogate exactly + border residual exactly
             idx_s = inv[:len(pairs_arr)][held]
             idx_c = inv[len(pairs_arr):][held]
             t = 0.5 * (Cu[idx_s][:, :, None] * ru[idx_s][:, None, :] + Cu[idx_c][:, :, None] * ru[idx_c][:, None, :])
             phis.append(phi_k + t.mean(axis=0))
             terms_all.append(t)
-            fold_ids.append(np.full(len(t), k))
         K = len(phis)
         phi_o[o] = np.mean(phis, axis=0)
         # Var(mean over folds of per-fold means) = (1/K²) Σ_k s_k²/m_k
@@ -238,12 +238,9 @@ def _estimate(memo, pairs, fold_of, border, n, n_folds, q_size, orders, terms, s
 
 def _exact_from_memo(game: Game, memo: _Memo, seed) -> LeadShapley:
     """All 2^n coalitions are in the memo: the Shapley values are exact."""
-    n = game.n_players
-    codes = np.arange(1 << n, dtype=np.int64)
-    Z = (codes[:, None] & (1 << np.arange(n))) > 0
-    vals = np.stack([memo.values[int(c)] for c in codes])  # (2^n, rows, outputs)
-    phi = np.einsum("ci,cro->rio", _shapley_weights(Z), vals)
-    v0, v_all = vals[0], vals[-1]
+    vals = np.stack([memo.values[c] for c in range(1 << game.n_players)])  # (2^n, rows, outputs)
+    phi = shapley_from_values(vals)
     return LeadShapley(values=phi, std_error=np.zeros_like(phi), players=list(game.players),
-                       outputs=list(game.outputs), base_values=v0, full_values=v_all, n_evaluations=1 << n,
-                       method="regression", seed=seed, converged=True, game=game.description)
+                       outputs=list(game.outputs), base_values=vals[0], full_values=vals[-1],
+                       n_evaluations=len(vals), method="regression", seed=seed, converged=True,
+                       game=game.description)
