@@ -1,8 +1,10 @@
 """The lead-importance study end to end: data → features → models → importance → report.
 
 ``run_study(StudyConfig.from_yaml(path))`` writes ``artifacts/<run>/``: tables (CSV), figures (PNG),
-``report.md`` and ``manifest.json`` (configuration, package versions, data file hashes, seeds). Steps whose
-outputs exist for the same configuration are reused (features are also cached per record).
+``report.md``, a self-contained ``report.html`` and ``manifest.json`` (configuration, package versions, git
+commit, platform, seeds, and a digest of ``data_files.sha256``, the hashes of every data file read). Features
+are cached per record (joblib.Memory) and retraining coalition models on disk, so a re-run reuses them; the
+other steps are recomputed.
 """
 from __future__ import annotations
 
@@ -10,26 +12,45 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import os
 import platform
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ._constants import LEADS
+from .artifacts import FEATURES_FILE, LABELS_FILE, write_features
+from .exceptions import ConfigError, DataNotFoundError
+from .features.extract_features import summarise_feature_qc
 
 logger = logging.getLogger(__name__)
 
+# "limb" and "cinc-6" are the same six leads: the study evaluates each distinct lead set once.
 ALL_LEAD_SETS = ["12-lead", *[f"single-{lead}" for lead in LEADS], "limb", "precordial", "optimal", "worst",
-                 "cinc-6", "cinc-4", "cinc-3", "cinc-2"]
+                 "cinc-4", "cinc-3", "cinc-2"]
+
+#: Study configurations shipped with the package (``ecgfeat study NAME``): name → file in ``ecgfeat/pipelines``.
+NAMED_CONFIGS = {"synthetic": "synthetic.yaml", "shared-sample": "shared_sample.yaml",
+                 "reference": "reference_study.yaml"}
+
+_SOURCES = ("shared", "synthetic", "folders")
+_MASKINGS = ("missing", "background")
+_RETRAIN_METHODS = ("regression", "permutation")
 
 
 @dataclass
 class StudyConfig:
-    """Configuration of a study (YAML keys mirror these fields; see ``pipelines/*.yaml``)."""
+    """Configuration of a study (YAML keys mirror these fields; see ``ecgfeat/pipelines/*.yaml``).
+
+    Values are checked when the configuration is created (types, enumerations, ranges), before any work.
+    """
 
     name: str = "study"
     source: str = "shared"  # shared | synthetic | folders
@@ -57,25 +78,110 @@ class StudyConfig:
     k_max: int = 6
     exhaustive_up_to: int = 6
     seed: int = 0
-    n_jobs: int = 2
+    n_jobs: int = 2  # parallel workers; -1 = every core
     scheduler: str | None = None  # dask.distributed scheduler address for feature extraction
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> "StudyConfig":
+        """Raise :class:`ConfigError` naming the first invalid value; return ``self``."""
+        from .features.record_features import METHODS
+        from .models.lead_sets import resolve_lead_set
+
+        def fail(key: str, why: str) -> None:
+            raise ConfigError(f"study config {self.name!r}: {key} = {getattr(self, key)!r} {why}")
+
+        for key, f in self.__dataclass_fields__.items():
+            value = getattr(self, key)
+            if f.type in ("int",) and (isinstance(value, bool) or not isinstance(value, int)):
+                fail(key, "must be an integer")
+            if f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                fail(key, "must be a number")
+            if f.type == "str" and not isinstance(value, str):
+                fail(key, "must be a string")
+            if f.type == "list[str]" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+                fail(key, "must be a list of strings")
+        choices = {"source": _SOURCES, "masking": _MASKINGS, "retrain_method": _RETRAIN_METHODS,
+                   "feature_method": METHODS, "feature_anchors": ("lead", "consensus")}
+        for key, allowed in choices.items():
+            if getattr(self, key) not in allowed:
+                fail(key, f"is not one of {list(allowed)}")
+        minimum = {"synthetic_records": 20, "min_positives": 1, "n_estimators": 1, "n_folds": 2, "n_boot": 0,
+                   "local_rows": 1, "retrain_evaluations": 0, "retrain_pairs": 0, "retrain_n_estimators": 1,
+                   "k_max": 1, "exhaustive_up_to": 0, "seed": 0}
+        for key, low in minimum.items():
+            if getattr(self, key) < low:
+                fail(key, f"must be at least {low}")
+        if not 0 <= self.importance_lead_dropout < 1:
+            fail("importance_lead_dropout", "must be in [0, 1)")
+        if self.n_jobs == 0 or self.n_jobs < -1:
+            fail("n_jobs", "must be -1 (every core) or a positive number of workers")
+        if self.source == "folders" and not self.folders:
+            fail("folders", "must name at least one dataset folder when source is 'folders'")
+        if not self.lead_sets:
+            fail("lead_sets", "must name at least one lead set")
+        seen: dict[tuple[str, ...], str] = {}
+        for name in self.lead_sets:
+            try:
+                leads = resolve_lead_set(name)
+            except ValueError as exc:
+                raise ConfigError(f"study config {self.name!r}: lead_sets: {exc}") from None
+            if leads in seen:
+                raise ConfigError(f"study config {self.name!r}: lead sets {seen[leads]!r} and {name!r} are the same "
+                                  f"leads ({', '.join(leads)}); keep one")
+            seen[leads] = name
+        return self
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "StudyConfig":
-        import yaml
-
-        raw = yaml.safe_load(Path(path).read_text()) or {}
+        """Read a study YAML file (a mapping of the fields above)."""
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise DataNotFoundError(f"study config {path} not found") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: a study config is a mapping of keys to values, got {type(raw).__name__}")
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; valid keys: {sorted(cls.__dataclass_fields__)}")
+            raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; valid keys: "
+                              f"{sorted(cls.__dataclass_fields__)}")
         return cls(**raw)
+
+    @classmethod
+    def named(cls, name: str) -> "StudyConfig":
+        """One of the configurations shipped with ecgfeat: 'synthetic', 'shared-sample' or 'reference'."""
+        if name not in NAMED_CONFIGS:
+            raise ConfigError(f"no study config named {name!r}; shipped configs: {sorted(NAMED_CONFIGS)}")
+        return cls.from_yaml(named_config_path(name))
+
+    @classmethod
+    def resolve(cls, name_or_path: str | Path) -> "StudyConfig":
+        """A shipped config by name (``'synthetic'``) or a YAML file by path."""
+        if str(name_or_path) in NAMED_CONFIGS:
+            return cls.named(str(name_or_path))
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise DataNotFoundError(f"study config {str(name_or_path)!r} is neither a file nor one of the shipped "
+                                    f"configs {sorted(NAMED_CONFIGS)}")
+        return cls.from_yaml(path)
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
 
 
+def named_config_path(name: str) -> Path:
+    """The YAML file of a shipped study config (package data, also present in an installed wheel)."""
+    return Path(str(resources.files("ecgfeat") / "pipelines" / NAMED_CONFIGS[name]))
+
+
 # ----------------------------------------------------------------------------------------------- data
-def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
+def _load_data(cfg: StudyConfig, shared: Path | None, out: Path, progress: bool = False, verbose: bool = False):
     """(index, X, Y of the training/internal set, X and Y of the external set, description, data hashes)."""
     from .features import FeatureConfig, extract_features
     from .records import LabelTable, read_indexes, save_index, shared_sample_roots
@@ -88,14 +194,13 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
         recs, y = simulate_cohort(cfg.synthetic_records, random_state=cfg.seed, n_jobs=cfg.n_jobs)
         ext_recs, y_ext = simulate_cohort(max(60, cfg.synthetic_records // 3), random_state=cfg.seed + 1000,
                                           n_jobs=cfg.n_jobs)
-        X = extract_features(recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache).features
-        X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache).features
+        X = extract_features(recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
+                             log_lead_problems=verbose).features
+        X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
+                                 log_lead_problems=verbose).features
         index = pd.DataFrame({"record_id": y.index, "dataset": "synthetic", "ecg_key": y.index,
                               "patient_id": None, "strat_fold": np.nan})
-        feats_out = X.reset_index(drop=True)
-        feats_out.insert(0, "record_id", list(y.index))
-        feats_out.insert(1, "dataset", "synthetic")
-        feats_out.to_parquet(out / "features.parquet")
+        write_features(X, index, out / FEATURES_FILE)
         hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
         return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
                 y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes)
@@ -104,12 +209,12 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
     save_index(index, out / "index.csv")
     qc.to_csv(out / "qc.csv", index=False)
     table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache,
-                             backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler)
+                             backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler,
+                             progress=progress, log_lead_problems=verbose)
     table.qc.to_csv(out / "feature_qc.csv", index=False)
-    feats_out = table.features.copy()
-    feats_out.insert(0, "record_id", index["record_id"].to_numpy())
-    feats_out.insert(1, "dataset", index["dataset"].to_numpy())
-    feats_out.to_parquet(out / "features.parquet")
+    if progress:
+        print(f"feature QC: {summarise_feature_qc(table.qc)} (details in feature_qc.csv)")
+    write_features(table.features, index, out / FEATURES_FILE)
     y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
     feats = table.features.reset_index(drop=True)
     train = index.dataset.isin(cfg.train_datasets).to_numpy()
@@ -117,7 +222,7 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
     # the same ECG must never be in training and in the external test set
     ext_keys = set(index.loc[ext, "ecg_key"])
     train &= ~index.ecg_key.isin(ext_keys).to_numpy()
-    hashes = _data_hashes(index)
+    hashes = _data_hashes(index, out)
     desc = f"{', '.join(cfg.train_datasets)} (train/internal) and {', '.join(cfg.external_datasets) or '—'} " \
            f"(external), from {', '.join(str(r) for r in roots)}"
     return (index[train].reset_index(drop=True), feats[train].reset_index(drop=True),
@@ -125,15 +230,43 @@ def _load_data(cfg: StudyConfig, shared: Path | None, out: Path):
             desc, hashes)
 
 
-def _data_hashes(index: pd.DataFrame, limit: int = 100_000) -> dict[str, str]:
-    """sha256 of every header file (cheap), combined per dataset."""
-    out = {}
+def _data_files(index: pd.DataFrame) -> list[Path]:
+    """Every data file a study reads: each record's header and signal files, and the metadata tables (CSV) at
+    the top of each dataset folder."""
+    from .records import read_header
+
+    files: list[Path] = []
+    roots: set[Path] = set()
+    for path in index["path"]:
+        hea = Path(path + ".hea")
+        files.append(hea)
+        header = read_header(hea)
+        files.extend(hea.with_name(name) for name in dict.fromkeys(s.file_name for s in header.signals))
+        roots.add(hea.parent)
+    tops = {r for r in roots}
+    for root in sorted(tops):  # metadata next to the records or a few levels up (PTB-XL, ecg-arrhythmia)
+        for parent in [root, *list(root.parents)[:3]]:
+            files.extend(sorted(parent.glob("*.csv")))
+    return list(dict.fromkeys(files))
+
+
+def _data_hashes(index: pd.DataFrame, out: Path) -> dict[str, str]:
+    """sha256 of every data file read, written to ``data_files.sha256`` (``sha256sum -c`` format); returns a
+    digest of that list per dataset and the file count."""
+    lines_by_ds: dict[str, list[str]] = {}
     for ds, part in index.groupby("dataset"):
-        h = hashlib.sha256()
-        for p in sorted(part["path"])[:limit]:
-            h.update(Path(p + ".hea").read_bytes())
-        out[ds] = h.hexdigest()
-    return out
+        lines = []
+        for f in _data_files(part):
+            h = hashlib.sha256()
+            with open(f, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            lines.append(f"{h.hexdigest()}  {f}")
+        lines_by_ds[str(ds)] = lines
+    all_lines = [ln for lines in lines_by_ds.values() for ln in lines]
+    (out / "data_files.sha256").write_text("\n".join(all_lines) + "\n")
+    digests = {ds: hashlib.sha256("\n".join(lines).encode()).hexdigest() for ds, lines in lines_by_ds.items()}
+    return {**digests, "files": str(len(all_lines))}
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -163,7 +296,7 @@ def _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables: Path, progress) 
 
     results = list(progress(Parallel(n_jobs=cfg.n_jobs, return_as="generator")(
         delayed(_one_lead_set)(cfg, name, X, Y, X_ext, Y_ext, folds) for name in cfg.lead_sets),
-        desc="lead sets"))
+        desc="lead sets (CV models + bootstrap)", total=len(cfg.lead_sets)))
     internal = pd.concat([r for r, _ in results], ignore_index=True)
     ext_rows = [e for _, e in results if e is not None]
     external = pd.concat(ext_rows, ignore_index=True) if ext_rows else pd.DataFrame()
@@ -181,7 +314,7 @@ def _pivot(res: pd.DataFrame, labels: list[str], lead_sets: list[str]) -> pd.Dat
         index=[lab for lab in labels + ["macro"] if lab in set(scored.label)], columns=lead_sets)
 
 
-def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
+def _importance(cfg, X, Y, folds, tables: Path, progress: bool = False) -> dict[str, Any]:
     from .importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
                              regression_shapley)
     from .importance.lead_selection import best_lead_sets
@@ -195,7 +328,7 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="missing",
                            score="auroc", outputs=labels)
-    glob = exact_shapley(game)
+    glob = exact_shapley(game, progress=progress)
     out["global_seconds"] = time.perf_counter() - t0
     g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
     g.to_csv(tables / "lead_shapley_global_auroc.csv")
@@ -207,7 +340,8 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     local = exact_shapley(MaskedModelGame(model.predict_label_proba, rows, model.lead_groups_,
                                           masking=cfg.masking, background=X.loc[~test].iloc[:50].to_numpy()
-                                          if cfg.masking == "background" else None, outputs=labels))
+                                          if cfg.masking == "background" else None, outputs=labels),
+                          progress=progress)
     out["local_seconds"] = time.perf_counter() - t0
     loc = local.mean_abs().T
     loc.to_csv(tables / "lead_shapley_local_meanabs.csv")
@@ -249,7 +383,8 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
                                                       early_stopping_rounds=None, random_state=cfg.seed)
         rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
                          config={"n_estimators": cfg.retrain_n_estimators, "seed": cfg.seed},
-                         cache_dir=tables.parent.parent / ".cache" / "coalitions", n_jobs=cfg.n_jobs)
+                         cache_dir=tables.parent.parent / ".cache" / "coalitions", n_jobs=cfg.n_jobs,
+                         progress=progress)
         if cfg.retrain_method == "regression":
             res = regression_shapley(rg, random_state=cfg.seed, tol=0.0, max_evaluations=cfg.retrain_evaluations)
             how = f"regression-adjusted Monte Carlo over {res.n_evaluations} lead coalitions"
@@ -269,15 +404,12 @@ def _importance(cfg, X, Y, folds, tables: Path) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- report
 def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path.name
 
 
 def _write_report(cfg, out: Path, desc: str, Y: pd.DataFrame, internal_t, external_t, imp, planted, elapsed) -> Path:
-    from .reports import plots
+    from .reports import html, plots
 
     figs = out / "figures"
     figs.mkdir(exist_ok=True)
@@ -341,6 +473,7 @@ def _write_report(cfg, out: Path, desc: str, Y: pd.DataFrame, internal_t, extern
               "value (`tables/mc_convergence.csv`).", ""]
     lines.append(f"![mc](figures/{_save(plots.mc_convergence(imp['mc_curve'], 'Monte Carlo vs exact (global game)'), figs / 'mc_convergence.png')})")
     (out / "report.md").write_text("\n".join(lines) + "\n")
+    html.write_report_html(out / "report.md", out / "report.html")
     return out / "report.md"
 
 
@@ -357,17 +490,37 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _git_commit() -> str:
+    """The commit of the ecgfeat source when it runs from a git checkout (with '+dirty' for local changes),
+    else 'installed package (no git checkout)'."""
+    source = Path(__file__).resolve().parent.parent
+    if not (source / ".git").exists():
+        return "installed package (no git checkout)"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git not available)"
+    return commit + ("+dirty" if dirty else "")
+
+
 def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str | None = None,
-              shared: str | Path | None = None, progress: bool = True) -> Path:
-    """Run every step of the study and return the run folder."""
+              shared: str | Path | None = None, progress: bool = True, verbose: bool = False) -> Path:
+    """Run every step of the study and return the run folder.
+
+    progress : progress bars (total and ETA) for every long step and a one-line summary of feature QC
+    verbose : also log a warning for every lead whose features are NaN (always listed in ``feature_qc.csv``)
+    """
     from tqdm.auto import tqdm
 
     from .models.metrics import scorable_labels
     from .paths import shared_dir
     from .records.splits import assign_folds
 
-    def prog(it, desc):
-        return tqdm(it, desc=desc, disable=not progress)
+    def prog(it, desc, total=None):
+        return tqdm(it, desc=desc, total=total, disable=not progress)
 
     t_start = time.perf_counter()
     run_id = run_id or f"{cfg.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
@@ -375,21 +528,23 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     tables = out / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     shared = Path(shared) if shared else shared_dir()
-    index, X, Y, X_ext, Y_ext, desc, hashes = _load_data(cfg, shared, out)
+    index, X, Y, X_ext, Y_ext, desc, hashes = _load_data(cfg, shared, out, progress, verbose)
     labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
     missing = [lab for lab in labels if lab not in Y.columns]
     if missing:
-        raise ValueError(f"labels {missing} are not in label set {cfg.label_set!r}")
+        raise ConfigError(f"labels {missing} are not in label set {cfg.label_set!r}")
     if not labels:
-        raise ValueError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
+        raise ConfigError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
     Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
-    Y.assign(record_id=index["record_id"].to_numpy(), dataset=index["dataset"].to_numpy()).to_csv(
-        out / "labels.csv", index=False)
     folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
+    pd.concat([pd.DataFrame({"record_id": index["record_id"].astype(str).to_numpy(),
+                             "dataset": index["dataset"].astype(str).to_numpy(), "fold": folds,
+                             "split": np.where(folds == folds.max(), "test", "train")}), Y], axis=1).to_csv(
+        out / LABELS_FILE, index=False)
     internal, external = _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
     internal_t = _pivot(internal, labels, cfg.lead_sets)
     external_t = _pivot(external, labels, cfg.lead_sets)
-    imp = _importance(cfg, X, Y, folds, tables)
+    imp = _importance(cfg, X, Y, folds, tables, progress)
     planted = None
     if cfg.source == "synthetic":
         from .records.synthetic import PLANTED
@@ -399,6 +554,12 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     report = _write_report(cfg, out, desc, Y, internal_t, external_t, imp, planted, elapsed)
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
                 "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
+                "git_commit": _git_commit(), "platform": {"system": platform.platform(),
+                                                          "machine": platform.machine(),
+                                                          "python": platform.python_implementation()
+                                                          + " " + platform.python_version(),
+                                                          "cpus": os.cpu_count()},
+                "data_files": "data_files.sha256",
                 "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
                 "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
                 "synthetic": cfg.source == "synthetic",

@@ -50,7 +50,7 @@ def _features_from_signal(signal: np.ndarray, sampling_rate: float, leads: tuple
     return extract_record_features(rec, config, log=False)  # logged by the caller, with the record's id
 
 
-def _record_features(record: EcgRecord, config: FeatureConfig, memory) -> tuple[dict, list]:
+def _record_features(record: EcgRecord, config: FeatureConfig, memory, log: bool = True) -> tuple[dict, list]:
     key = config.key()
     if memory is None:
         row, qc = _features_from_signal(record.signal, record.sampling_rate, record.leads, key)
@@ -58,13 +58,14 @@ def _record_features(record: EcgRecord, config: FeatureConfig, memory) -> tuple[
         row, qc = memory.cache(_features_from_signal)(record.signal, float(record.sampling_rate),
                                                       tuple(record.leads), key)
     qc = [{**q, "record_id": record.record_id, "dataset": record.dataset} for q in qc]  # never mutate cached
-    for q in qc:
-        log_lead_problem(record.record_id, q["lead"], q["problem"])
+    if log:
+        for q in qc:
+            log_lead_problem(record.record_id, q["lead"], q["problem"])
     return row, qc
 
 
 def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
-                   out_dir: str | None) -> tuple[pd.DataFrame | str, list[dict]]:
+                   out_dir: str | None, log: bool = True) -> tuple[pd.DataFrame | str, list[dict]]:
     """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
     import warnings
 
@@ -83,7 +84,7 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # reported through the QC table instead
                 rec = item if isinstance(item, EcgRecord) else load_record(item)
-                row, rec_qc = _record_features(rec, config, memory)
+                row, rec_qc = _record_features(rec, config, memory, log)
         except InvalidRecordError as exc:
             qc.append({"record_id": rid, "dataset": dataset, "lead": "*", "severity": "error", "problem": str(exc)})
             logger.error("%s", exc)
@@ -108,7 +109,7 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
 def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: FeatureConfig = FeatureConfig(), *,
                      n_jobs: int = 1, chunk_size: int = 32, cache_dir: str | Path | None = None,
                      out_dir: str | Path | None = None, backend: str = "loky", scheduler: str | None = None,
-                     progress: bool = False) -> FeatureTable:
+                     progress: bool = False, log_lead_problems: bool = True) -> FeatureTable:
     """Per-lead features of every record.
 
     Parameters
@@ -120,6 +121,9 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     out_dir : write each chunk to parquet there and resume from finished chunks; None keeps results in memory
     backend : 'loky' (processes on this machine), 'threading', 'sequential' or 'dask' (joblib's dask backend;
         ``scheduler`` is the address of a ``dask.distributed`` scheduler, e.g. ``tcp://127.0.0.1:8786``)
+    progress : a progress bar over records (total and ETA)
+    log_lead_problems : log a warning per lead with NaN features (they are always in the QC table;
+        :func:`summarise_feature_qc` gives a one-line summary instead)
     """
     from joblib import Parallel, delayed, parallel_config
     from tqdm.auto import tqdm
@@ -140,7 +144,7 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
                 done[k] = str(p)
     todo = [k for k in range(len(chunks)) if k not in done]
     tasks = (delayed(_extract_chunk)(k, chunks[k], config, None if cache_dir is None else str(cache_dir),
-                                     None if out_dir is None else str(out_dir)) for k in todo)
+                                     None if out_dir is None else str(out_dir), log_lead_problems) for k in todo)
     client = None
     if backend == "dask":
         from distributed import Client
@@ -150,8 +154,12 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
             raise ValueError("backend='dask' needs a scheduler address (e.g. tcp://127.0.0.1:8786)")
     try:
         with parallel_config(backend=backend, n_jobs=n_jobs if backend != "sequential" else 1):
-            results = list(tqdm(Parallel(return_as="generator")(tasks), total=len(todo), disable=not progress,
-                                desc="features", unit="chunk"))
+            results = []
+            with tqdm(total=sum(len(chunks[k]) for k in todo), disable=not progress, desc="features",
+                      unit="record") as bar:
+                for k, res in zip(todo, Parallel(return_as="generator")(tasks)):
+                    results.append(res)
+                    bar.update(len(chunks[k]))
     finally:
         if client is not None:
             client.close()
@@ -173,4 +181,18 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     return FeatureTable(features, pd.DataFrame(qc_rows, columns=QC_COLUMNS), config)
 
 
-__all__ = ["FEATURE_SCHEMA_VERSION", "FeatureTable", "extract_features", "config_hash"]
+def summarise_feature_qc(qc: pd.DataFrame) -> str:
+    """One line for a QC table: unreadable records and leads with NaN features, by kind of problem."""
+    if qc.empty:
+        return "no feature QC entries"
+    errors = qc[qc["severity"] == "error"]
+    leads = qc[qc["severity"] != "error"]
+    kinds = leads["problem"].str.replace(r"\(.*?\)|\d+(\.\d+)?", "", regex=True).str.strip().str.split(" ").str[0:2] \
+        .str.join(" ")
+    parts = [f"{len(errors)} unreadable records"] if len(errors) else []
+    for kind, part in leads.groupby(kinds.to_numpy()):
+        parts.append(f"{len(part)} leads with '{kind}' in {part['record_id'].nunique()} records")
+    return "; ".join(parts)
+
+
+__all__ = ["FEATURE_SCHEMA_VERSION", "FeatureTable", "extract_features", "config_hash", "summarise_feature_qc"]

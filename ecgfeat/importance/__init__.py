@@ -11,20 +11,23 @@ from .result import LeadShapley
 
 
 def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.random.Generator | None = None,
-                 tol: float = 0.01, max_evaluations: int | None = None, max_pairs: int = 10_000) -> LeadShapley:
+                 tol: float = 0.01, max_evaluations: int | None = None, max_pairs: int = 10_000,
+                 progress: bool = False) -> LeadShapley:
     """Shapley values of the players (leads) of ``game``.
 
     method : 'exact' (all 2^n coalitions), 'permutation' (antithetic Monte Carlo with standard errors and a
         stopping rule), 'regression' (Monte Carlo on the residual of a fitted low-order surrogate game: the
-        fewest evaluations for a given error, with standard errors and the same stopping rule) or 'auto'
+        usually fewer evaluations than 'permutation' for a given error, with standard errors and the same
+        stopping rule) or 'auto'
         (exact up to 12 players, i.e. 4,096 coalitions, else 'regression').
     tol : Monte Carlo stopping rule, largest standard error ≤ tol × |v(all) − v(∅)|
     max_evaluations : Monte Carlo budget of distinct coalitions evaluated
+    progress : a progress bar over coalitions for 'exact'
     """
     if method == "auto":
         method = "exact" if game.n_players <= 12 else "regression"
     if method == "exact":
-        return exact_shapley(game)
+        return exact_shapley(game, progress=progress)
     if method == "permutation":
         return permutation_shapley(game, random_state=random_state, tol=tol, max_evaluations=max_evaluations,
                                    max_pairs=max_pairs)

@@ -23,15 +23,28 @@ def shapley_weights(n_players: int) -> np.ndarray:
                      for s in range(n_players)])
 
 
-def exact_shapley(game: Game) -> LeadShapley:
+def exact_shapley(game: Game, progress: bool = False, batch_coalitions: int = 256) -> LeadShapley:
     """Exact Shapley values of ``game``: all coalitions evaluated in batched calls, then weighted
-    marginal contributions. Efficiency holds to floating-point precision."""
+    marginal contributions. Efficiency holds to floating-point precision.
+
+    progress : a progress bar over coalitions (total and ETA), ``batch_coalitions`` per game call
+    """
     n = game.n_players
     if n > MAX_EXACT_PLAYERS:
         raise ValueError(f"exact enumeration needs 2^{n} coalitions; use a Monte Carlo method for n > "
                          f"{MAX_EXACT_PLAYERS}")
     masks = all_coalitions(n)
-    v = game(masks)  # (2^n, rows, outputs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        parts = []
+        with tqdm(total=len(masks), desc="coalitions", unit="coalition") as bar:
+            for a in range(0, len(masks), batch_coalitions):
+                parts.append(game(masks[a:a + batch_coalitions]))
+                bar.update(len(parts[-1]))
+        v = np.concatenate(parts)
+    else:
+        v = game(masks)  # (2^n, rows, outputs)
     phi = shapley_from_values(v)
     return LeadShapley(values=phi, std_error=np.zeros_like(phi), players=list(game.players),
                        outputs=list(game.outputs), base_values=v[0], full_values=v[-1],

@@ -60,6 +60,7 @@ class MaskedModelGame(Game):
         ``background`` in turn and the outputs averaged)
     background : (n_background, n_columns) rows for 'background' masking
     link : 'identity' or 'logit' (explain log-odds instead of probabilities)
+    outputs : names of the outputs; default the model's ``labels_`` when ``predict`` is a fitted model's method
     batch_rows : rows per model call (memory bound)
     """
 
@@ -84,6 +85,10 @@ class MaskedModelGame(Game):
         self.players = groups.names
         self.n_rows = len(self.X)
         probe = _as_2d(predict(self.X[:1]))
+        if outputs is None:  # a fitted model's method (model.predict_label_proba) names its outputs
+            outputs = getattr(getattr(predict, "__self__", None), "labels_", None)
+            if outputs is not None and len(outputs) != probe.shape[1]:
+                outputs = None
         self.outputs = list(outputs) if outputs is not None else [f"output{k}" for k in range(probe.shape[1])]
         self.description = f"local masked model ({masking}, {link})"
         self._member = groups.group_matrix().astype(bool)
@@ -186,13 +191,14 @@ class RetrainGame(Game):
     with per-label AUROC (or negative log-loss). ``v(∅)`` is the score of the training prevalence (AUROC 0.5).
     Scores are cached on disk in ``cache_dir`` under a content hash of the data, the lead set and the model
     configuration (``config``), so runs share and reuse coalition models; ``n_jobs`` fits coalitions of one
-    call in parallel (joblib; a Dask cluster through joblib's dask backend).
+    call in parallel (joblib; a Dask cluster through joblib's dask backend); ``progress`` shows a bar over
+    the fits of each call.
     """
 
     def __init__(self, make_model: Callable[[tuple[str, ...]], object], X_train: pd.DataFrame, y_train,
                  X_test: pd.DataFrame, y_test, groups: LeadGroups, *, config: dict | None = None,
                  score: str = "auroc", cache_dir: str | Path | None = None, n_jobs: int = 1,
-                 outputs: Sequence[str] | None = None):
+                 outputs: Sequence[str] | None = None, progress: bool = False):
         if score not in ("auroc", "neg_log_loss"):
             raise ValueError(f"score must be 'auroc' or 'neg_log_loss', got {score!r}")
         self.make_model = make_model
@@ -203,6 +209,7 @@ class RetrainGame(Game):
         self.score = score
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.n_jobs = n_jobs
+        self.progress = progress
         self.players = groups.names
         self.outputs = list(outputs) if outputs is not None else (
             [str(c) for c in y_train.columns] if isinstance(y_train, pd.DataFrame)
@@ -266,8 +273,13 @@ class RetrainGame(Game):
                 self.hits += 1
             else:
                 todo.append((c, leads, path))
-        values = Parallel(n_jobs=self.n_jobs)(delayed(self._fit_score)(leads) for _, leads, _ in todo)
-        for (c, leads, path), v in zip(todo, values):
+        from tqdm.auto import tqdm
+
+        values = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(self._fit_score)(leads) for _, leads, _ in todo)
+        bar = tqdm(values, total=len(todo), desc="coalition models", unit="fit",
+                   disable=not self.progress or not todo)
+        for (c, leads, path), v in zip(todo, bar):
             out[c, 0] = v
             self.fits += 1
             if path is not None:

@@ -62,13 +62,22 @@ class LeadShapley:
         score = v[0] if v.shape[0] == 1 else np.abs(v).mean(axis=0)
         return [self.players[i] for i in np.argsort(-score, kind="stable")]
 
-    def to_shap(self, output: str | int = 0, data: np.ndarray | None = None):
+    def to_shap(self, output: str | int = 0, data: np.ndarray | None = None, data_label: str | None = None):
         """A ``shap.Explanation`` for one output whose features are the players (lead names), so
-        ``shap.plots.bar``, ``beeswarm`` and ``waterfall`` work unchanged. ``data`` (n_rows, n_players) is
-        shown as feature values (e.g. a per-lead summary such as QRS duration)."""
-        import shap
+        ``shap.plots.bar``, ``beeswarm`` and ``waterfall`` work unchanged (pass ``max_display=13`` to show all
+        12 leads). ``data`` (n_rows, n_players) is shown as feature values (e.g. a per-lead summary such as QRS
+        duration) and ``data_label`` names it with its unit, e.g. ``'QRS, ms'``: the features are then called
+        ``'V1 (QRS, ms)'`` so shap's plots show what the values are."""
+        import shap  # optional at import time: only needed to hand results to shap's plots
 
-        k = self.outputs.index(output) if isinstance(output, str) else output
+        if isinstance(output, str):
+            if output not in self.outputs:
+                raise KeyError(f"no output {output!r}; outputs are {self.outputs} (pass outputs= to the game to "
+                               "name them)")
+            k = self.outputs.index(output)
+        else:
+            k = output
+        names = [f"{p} ({data_label})" for p in self.players] if data_label else list(self.players)
         return shap.Explanation(values=self.values[:, :, k], base_values=self.base_values[:, k],
-                                data=data, feature_names=list(self.players),
+                                data=data, feature_names=names,
                                 error_std=self.std_error[:, :, k], output_names=self.outputs[k])

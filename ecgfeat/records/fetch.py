@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..exceptions import ChecksumError
+from ..exceptions import ChecksumError, DownloadError, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def safe_relpath(name: str) -> PurePosixPath:
     p = PurePosixPath(name)
     if not name or name.startswith(("/", "\\")) or "\\" in name or ":" in name or p.is_absolute() \
             or any(part in ("..", "") for part in p.parts):
-        raise ValueError(f"refusing file name {name!r}: it would escape the destination folder")
+        raise UsageError(f"refusing file name {name!r}: it would escape the destination folder")
     return p
 
 
@@ -76,7 +76,7 @@ def select_files(sums: dict[str, str], spec: DatasetSpec, *, n_records: int | No
     """Metadata files plus every file of the first ``n_records`` records (record = path stem), sorted."""
     prefix = spec.record_dirs.get(sampling_rate) or spec.record_dirs.get(None)
     if prefix is None:
-        raise ValueError(f"{spec.slug}: sampling rate {sampling_rate} not available; "
+        raise UsageError(f"{spec.slug}: sampling rate {sampling_rate} not available; "
                          f"choose from {sorted(k for k in spec.record_dirs if k)}")
     for name in sums:
         safe_relpath(name)
@@ -155,7 +155,7 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
         part.replace(target)
         report.downloaded.append(str(target))
         return
-    raise ConnectionError(f"{url}: could not download after {retries} attempts; run fetch again to resume")
+    raise DownloadError(f"{url}: could not download after {retries} attempts; run fetch again to resume")
 
 
 def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, sampling_rate: int | None = None,
@@ -166,7 +166,7 @@ def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, 
     name that would escape ``dest``.
     """
     if name not in DATASET_SPECS:
-        raise ValueError(f"Unknown dataset {name!r}; choose from {sorted(DATASET_SPECS)}")
+        raise UsageError(f"Unknown dataset {name!r}; choose from {sorted(DATASET_SPECS)}")
     spec = DATASET_SPECS[name]
     if name == "ptb-xl" and sampling_rate is None:
         sampling_rate = 500
@@ -183,7 +183,7 @@ def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, 
     for rel in tqdm(files, desc=f"fetch {name}", unit="file", disable=not progress):
         target = dest.joinpath(*safe_relpath(rel).parts)
         if dest not in target.resolve().parents:
-            raise ValueError(f"refusing file name {rel!r}: it would escape {dest}")
+            raise UsageError(f"refusing file name {rel!r}: it would escape {dest}")
         if target.exists() and _sha256(target) == sums[rel]:
             report.skipped.append(str(target))
             continue

@@ -100,3 +100,21 @@ def split_by_folds(folds: np.ndarray, test_folds: tuple[int, ...] = (10,), val_f
     test = np.isin(folds, test_folds)
     val = np.isin(folds, val_folds) & ~test
     return {"train": ~(test | val), "val": val, "test": test}
+
+
+KEY_COLUMNS = ["record_id", "dataset"]
+
+
+def split_table(index: pd.DataFrame, y: pd.DataFrame, n_folds: int = 10, test_fold: int | None = None,
+                random_state: int = 0) -> pd.DataFrame:
+    """Labels keyed like the feature tables: ``record_id``, ``dataset``, ``fold`` (1..n_folds, from
+    :func:`assign_folds`), ``split`` ('train' or 'test'; the test fold defaults to the last fold, which for
+    PTB-XL is its recommended test fold 10), then one 0/1/NaN column per label of ``y`` (index order)."""
+    test_fold = n_folds if test_fold is None else test_fold
+    if not 1 <= test_fold <= n_folds:
+        raise ValueError(f"test fold {test_fold} is not one of the folds 1..{n_folds}")
+    folds = assign_folds(index, y, n_folds=n_folds, random_state=random_state)
+    keys = pd.DataFrame({"record_id": index["record_id"].astype(str).to_numpy(),
+                         "dataset": index["dataset"].astype(str).to_numpy(), "fold": folds,
+                         "split": np.where(folds == test_fold, "test", "train")})
+    return pd.concat([keys, y.reset_index(drop=True)], axis=1)

@@ -1,1 +1,1 @@
-"""Reports: figures and tables of a study (never computes importance itself)."""
+"""Figures and the study report (markdown and self-contained HTML)."""

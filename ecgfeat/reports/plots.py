@@ -1,22 +1,37 @@
-"""Figures of a lead-importance study. Every function takes tables and returns a matplotlib Figure."""
+"""Figures of a lead-importance study. Every function takes tables and returns a matplotlib ``Figure``.
+
+Figures are built with ``matplotlib.figure.Figure`` directly, never through pyplot's global state or a chosen
+backend: a script saves them with ``fig.savefig``, a notebook shows them inline when they are displayed (the
+last expression of a cell, or ``display(fig)``), and nothing here changes the backend of the caller.
+"""
 from __future__ import annotations
 
+import io
 from typing import Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from .._constants import LEADS
+from ..features.ecg_delineate import POINTS, Delineation
 
-from .._constants import LEADS  # noqa: E402
+
+class ReportFigure(Figure):
+    """A matplotlib ``Figure`` that Jupyter shows inline as PNG without pyplot (``_repr_png_``)."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        return buf.getvalue()
 
 
 def auroc_heatmap(table: pd.DataFrame, title: str, center: float | None = None, cmap: str = "viridis",
-                  vmin: float = 0.5, vmax: float = 1.0, fmt: str = "{:.2f}") -> plt.Figure:
+                  vmin: float = 0.5, vmax: float = 1.0, fmt: str = "{:.2f}") -> Figure:
     """Heatmap of a labels × lead-sets table (AUROC, or a difference with ``center=0``)."""
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * table.shape[1] + 2), max(2.5, 0.42 * table.shape[0] + 1.5)))
+    fig = ReportFigure(figsize=(max(6, 0.55 * table.shape[1] + 2), max(2.5, 0.42 * table.shape[0] + 1.5)))
+    ax = fig.subplots()
     data = table.to_numpy(dtype=float)
     if center is not None:
         lim = np.nanmax(np.abs(data - center)) or 0.1
@@ -36,13 +51,14 @@ def auroc_heatmap(table: pd.DataFrame, title: str, center: float | None = None, 
 
 
 def lead_shapley_bars(values: pd.DataFrame, errors: pd.DataFrame | None, title: str,
-                      highlight: dict[str, str] | None = None) -> plt.Figure:
+                      highlight: dict[str, str] | None = None) -> Figure:
     """One bar chart per label (rows of ``values``: labels; columns: leads) with ±1.96 SE error bars.
     ``highlight`` (label → lead) colours a lead expected to matter (e.g. planted)."""
     labels = list(values.index)
     ncol = min(4, len(labels))
     nrow = int(np.ceil(len(labels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.5 * nrow), squeeze=False)
+    fig = ReportFigure(figsize=(3.4 * ncol, 2.5 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     for ax, lab in zip(axes.ravel(), labels):
         v = values.loc[lab]
         e = None if errors is None else 1.96 * errors.loc[lab].reindex(v.index).to_numpy()
@@ -59,12 +75,13 @@ def lead_shapley_bars(values: pd.DataFrame, errors: pd.DataFrame | None, title: 
     return fig
 
 
-def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC") -> plt.Figure:
+def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC") -> Figure:
     """Value of the best k-lead set per label: Shapley-ranked vs greedy vs exhaustive, k = 1…6."""
     labels = list(dict.fromkeys(best_sets["label"]))
     ncol = min(4, len(labels))
     nrow = int(np.ceil(len(labels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow), squeeze=False)
+    fig = ReportFigure(figsize=(3.4 * ncol, 2.6 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     styles = {"shapley_rank": ("o-", "Shapley-ranked"), "greedy_forward": ("s--", "greedy forward"),
               "exhaustive": ("^:", "best (exhaustive)")}
     for ax, lab in zip(axes.ravel(), labels):
@@ -84,10 +101,11 @@ def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC")
     return fig
 
 
-def mc_convergence(curve: pd.DataFrame, title: str) -> plt.Figure:
+def mc_convergence(curve: pd.DataFrame, title: str) -> Figure:
     """Monte Carlo error and reported standard error vs value-function evaluations (log–log), one colour per
     estimator when ``curve`` has a ``method`` column."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    fig = ReportFigure(figsize=(5.5, 3.8))
+    ax = fig.subplots()
     groups = curve.groupby("method", sort=False) if "method" in curve else [("", curve)]
     for (method, part), color in zip(groups, ("C0", "C1", "C2", "C3")):
         tag = f"{method}: " if method else ""
@@ -104,23 +122,106 @@ def mc_convergence(curve: pd.DataFrame, title: str) -> plt.Figure:
     return fig
 
 
+#: The clinical 3 × 4 layout: rows of simultaneous 2.5 s segments, columns I–III, aVR–aVF, V1–V3, V4–V6.
+PAPER_LAYOUT = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
+PAPER_SPEED_MM_S = 25.0
+PAPER_GAIN_MM_MV = 10.0
+_ROW_MM = 35.0  # height of one row of the printout (3.5 mV)
+_PULSE_MM = 10.0  # room at the start of each row for the 1 mV calibration pulse
+#: Fiducial points drawn by :func:`ecg_paper` (marker, colour, name).
+_FIDUCIAL_STYLE = {"p_peak": ("v", "tab:green", "P peak"), "qrs_on": ("|", "tab:blue", "QRS onset"),
+                   "r": ("^", "tab:red", "R / largest QRS deflection"), "qrs_off": ("|", "tab:purple", "QRS offset"),
+                   "t_peak": ("v", "tab:orange", "T peak"), "t_off": ("|", "tab:brown", "T offset")}
+
+
+def _paper_grid(ax, width_mm: float, height_mm: float) -> None:
+    """1 mm squares (thin) and 5 mm squares (bold) over width × height mm."""
+    for step, lw, colour in ((1.0, 0.25, "#f6c9c9"), (5.0, 0.6, "#e89b9b")):
+        xs = np.arange(0, width_mm + 1e-9, step)
+        ys = np.arange(0, height_mm + 1e-9, step)
+        segs = [((x, 0), (x, height_mm)) for x in xs] + [((0, y), (width_mm, y)) for y in ys]
+        ax.add_collection(LineCollection(segs, colors=colour, linewidths=lw, zorder=0))
+
+
+def _calibration_pulse(ax, y0: float) -> None:
+    """The standard 1 mV, 200 ms calibration pulse at the start of a row."""
+    w = 0.2 * PAPER_SPEED_MM_S
+    h = PAPER_GAIN_MM_MV
+    x = [1.0, 3.0, 3.0, 3.0 + w, 3.0 + w, 3.0 + w + 2.0]
+    ax.plot(x, [y0, y0, y0 + h, y0 + h, y0, y0], color="black", lw=0.8)
+
+
 def ecg_paper(signal: np.ndarray, sampling_rate: float, leads: Sequence[str] = LEADS, title: str = "",
-              seconds: float = 10.0) -> plt.Figure:
-    """12 leads on ECG paper (1 mm = 40 ms horizontally, 0.1 mV vertically; bold lines every 5 mm)."""
-    n = min(len(signal), int(seconds * sampling_rate))
-    t = np.arange(n) / sampling_rate
-    fig, axes = plt.subplots(len(leads), 1, figsize=(12, 1.05 * len(leads)), sharex=True)
-    for ax, lead, x in zip(np.atleast_1d(axes), leads, np.asarray(signal)[:n].T):
-        lo, hi = np.nanmin(x) - 0.2, np.nanmax(x) + 0.2
-        for v in np.arange(np.floor(lo * 10) / 10, hi, 0.1):
-            ax.axhline(v, color="#f4b6b6", lw=0.8 if round(v * 10) % 5 == 0 else 0.3, zorder=0)
-        for s in np.arange(0, t[-1], 0.04):
-            ax.axvline(s, color="#f4b6b6", lw=0.8 if round(s / 0.04) % 5 == 0 else 0.3, zorder=0)
-        ax.plot(t, x, color="black", lw=0.7)
-        ax.set_ylim(lo, hi)
-        ax.set_ylabel(lead, rotation=0, labelpad=15, fontsize=8)
-        ax.set_yticks([])
-    np.atleast_1d(axes)[-1].set_xlabel("s")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+              fiducials: Delineation | None = None, rhythm_lead: str = "II", seconds: float = 10.0) -> Figure:
+    """A 12-lead ECG as clinicians read it: 25 mm/s, 10 mm/mV on a square 1 mm / 5 mm grid, the 3 × 4 layout
+    (2.5 s per lead, columns I–III, aVR–aVF, V1–V3, V4–V6) plus a full-length rhythm strip of ``rhythm_lead``,
+    and a 1 mV calibration pulse at the start of every row.
+
+    signal : (n_samples, n_leads) in mV, columns named by ``leads``
+    fiducials : the :class:`Delineation` of the same signal (``ecg_delineate(signal, sampling_rate)``) to mark
+        P peaks, QRS onsets, R, QRS offsets, T peaks and T offsets
+    seconds : length of the printout (10 s is the standard; a shorter record fills what it has)
+    """
+    signal = np.asarray(signal, dtype=float)
+    leads = list(leads)
+    if signal.ndim != 2 or signal.shape[1] != len(leads):
+        raise ValueError(f"signal has shape {signal.shape}; expected (n_samples, {len(leads)}) for leads {leads}")
+    n = min(len(signal), int(round(seconds * sampling_rate)))
+    seg_s = seconds / 4
+    width = _PULSE_MM + seconds * PAPER_SPEED_MM_S
+    rows = [*PAPER_LAYOUT, (rhythm_lead,)]
+    height = _ROW_MM * len(rows)
+    fig = ReportFigure(figsize=(width / 25.4 + 0.4, height / 25.4 + 0.9))
+    ax = fig.add_axes((0.2 / (width / 25.4 + 0.4), 0.5 / (height / 25.4 + 0.9),
+                       (width / 25.4) / (width / 25.4 + 0.4), (height / 25.4) / (height / 25.4 + 0.9)))
+    _paper_grid(ax, width, height)
+    seen_marks: set[str] = set()
+    for r, row in enumerate(rows):
+        y0 = height - (r + 0.6) * _ROW_MM  # baseline of this row
+        _calibration_pulse(ax, y0)
+        for c, lead in enumerate(row):
+            t0, t1 = (0.0, seconds) if len(row) == 1 else (c * seg_s, (c + 1) * seg_s)
+            a, b = int(round(t0 * sampling_rate)), min(n, int(round(t1 * sampling_rate)))
+            x0 = _PULSE_MM + t0 * PAPER_SPEED_MM_S
+            ax.text(x0 + 1.0, y0 + 0.38 * _ROW_MM, lead, fontsize=8, fontweight="bold", va="top")
+            if c > 0:  # the usual short separator between segments
+                ax.plot([x0, x0], [y0 - 2.5, y0 + 2.5], color="black", lw=0.8)
+            if lead not in leads or b <= a:
+                ax.text(x0 + 5.0, y0, "not recorded", fontsize=7, color="grey", va="center")
+                continue
+            j = leads.index(lead)
+            x = signal[:, j]
+            level = np.nanmedian(x[:n]) if np.isfinite(x[:n]).any() else 0.0
+            t = np.arange(a, b) / sampling_rate
+            xs = _PULSE_MM + t * PAPER_SPEED_MM_S
+            # tall complexes run into the row above, as on a printout, instead of being cut off
+            ax.plot(xs, y0 + (x[a:b] - level) * PAPER_GAIN_MM_MV, color="black", lw=0.6, clip_on=False)
+            if fiducials is None:
+                continue
+            pts = fiducials.lead(j)
+            for name, (marker, colour, label) in _FIDUCIAL_STYLE.items():
+                idx = pts[name]
+                idx = idx[np.isfinite(idx)].astype(int)
+                idx = idx[(idx >= a) & (idx < b)]
+                if not len(idx):
+                    continue
+                ax.plot(_PULSE_MM + idx / sampling_rate * PAPER_SPEED_MM_S,
+                        y0 + (x[idx] - level) * PAPER_GAIN_MM_MV, ls="none", marker=marker,
+                        ms=7 if marker == "|" else 4, mew=1.3 if marker == "|" else 1, color=colour, clip_on=False,
+                        label=None if name in seen_marks else label, zorder=3)
+                seen_marks.add(name)
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    footer = f"{PAPER_SPEED_MM_S:.0f} mm/s   {PAPER_GAIN_MM_MV:.0f} mm/mV   {sampling_rate:g} Hz   " \
+             f"rhythm strip: {rhythm_lead}"
+    fig.text(0.01, 0.01, footer, fontsize=7)
+    if seen_marks:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(seen_marks), fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10, y=0.995)
     return fig
+
+
+__all__ = ["POINTS", "auroc_heatmap", "ecg_paper", "lead_shapley_bars", "mc_convergence", "performance_vs_k"]

@@ -1,0 +1,1 @@
+"""Models: lead-grouped XGBoost on per-lead features, lead-set catalogue, metrics, deep models (optional)."""
