@@ -257,6 +257,14 @@ def _cmd_importance(args: argparse.Namespace) -> int:
                          index=res.outputs, columns=res.players)
     what = "contribution to held-out AUROC" if args.game == "global" else "mean |value| of the predicted probability"
     print(f"{res.method} lead Shapley, {what}; {res.n_evaluations} coalitions")
+    n_pos = (data.Y[model.labels_].iloc[: args.max_rows] == 1).sum()
+    if args.game == "global":
+        few = [lab for lab in model.labels_ if n_pos[lab] < args.min_positives]
+        table.loc[few] = np.nan  # a ranking from a handful of positives is noise
+        if few:
+            print(f"not ranked (fewer than {args.min_positives} positives among the scored records): "
+                  + ", ".join(f"{lab} ({int(n_pos[lab])})" for lab in few))
+    table.insert(0, "n_pos", n_pos.reindex(table.index).astype(int))
     print(table.round(4).to_string())
     if args.out:
         table.to_csv(args.out)
@@ -448,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto = exact for 12 leads (4,096 coalitions)")
     im.add_argument("--tol", type=float, default=0.01, help="Monte Carlo stopping tolerance (fraction of the total)")
     im.add_argument("--max-rows", type=_positive, default=500, help="records to explain (the first N)")
+    im.add_argument("--min-positives", type=_positive, default=5,
+                    help="global game: labels with fewer positives among the scored records are not ranked")
     im.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     im.add_argument("--out", default=None, help="CSV (labels x leads)")
     im.add_argument("--quiet", action="store_true", help="no progress bar")
