@@ -28,7 +28,7 @@ from .importance import GlobalScoreGame, MaskedModelGame, lead_shapley
 from .models.classifier import LeadGroupedXGBClassifier
 from .models.metrics import evaluate_labels
 from .paths import shared_dir
-from .records import LabelTable, read_index, read_saved_index, save_index
+from .records import LabelTable, read_indexes, read_saved_index, save_index
 from .records.splits import split_table
 from .study import NAMED_CONFIGS, StudyConfig, redraw_report, run_study
 
@@ -134,9 +134,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    parts = [read_index(p, args.dataset) for p in args.paths]
-    index = pd.concat([p[0] for p in parts], ignore_index=True)
-    qc = pd.concat([p[1] for p in parts], ignore_index=True)
+    index, qc = read_indexes(args.paths, args.dataset)
     if index.empty:
         raise DataNotFoundError(f"no record found in {', '.join(args.paths)} ({len(qc)} QC entries)")
     table = LabelTable.load()

@@ -48,3 +48,28 @@ def sample_index(data_dir: Path):
     from ecgfeat.records import read_indexes, shared_sample_roots
 
     return read_indexes(shared_sample_roots(data_dir.parent))
+
+
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _OPENED is not None and event in ("open", "os.listdir", "os.scandir") and args and \
+            isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+@pytest.fixture()
+def opened_paths():
+    """Every path opened by this process while the test runs (a CPython audit hook)."""
+    global _OPENED
+    if not getattr(_audit, "installed", False):
+        import sys
+
+        sys.addaudithook(_audit)
+        _audit.installed = True
+    _OPENED = []
+    try:
+        yield _OPENED
+    finally:
+        _OPENED = None

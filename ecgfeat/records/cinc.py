@@ -41,7 +41,7 @@ def read_index(root: str | Path, *, dataset: str = "cinc2021") -> tuple[pd.DataF
     root = Path(root)
     if not root.is_dir():
         raise DataNotFoundError(f"{dataset}: folder {root} not found")
-    build = IndexBuild(dataset)
+    build = IndexBuild(dataset, root=root)
     for path in iter_headers(root):
         rec = path.name
         row = header_row(build, path, source=cinc_source(rec) if dataset == "cinc2021" else dataset,

@@ -36,11 +36,22 @@ def read_index(root: str | Path, dataset: str = "auto", **kwargs) -> tuple[pd.Da
     return readers[name](root, **kwargs)
 
 
-def read_indexes(roots: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Index several folders into one (index, qc); record ids stay unique per (dataset, record_id)."""
-    parts = [read_index(r) for r in roots]
+def read_indexes(roots: Iterable[str | Path], dataset: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Index several folders into one (index, qc). ``(record_id, dataset)`` is unique: a record met again (the
+    same dataset in two folders) keeps its first row and gets a QC row naming both paths."""
+    parts = [read_index(r, dataset) for r in roots]
     index = pd.concat([p[0] for p in parts], ignore_index=True)
     qc = pd.concat([p[1] for p in parts], ignore_index=True)
+    dup = index.duplicated(["record_id", "dataset"], keep="first")
+    if dup.any():
+        first = index[~dup].set_index(["record_id", "dataset"])["path"]
+        extra = pd.DataFrame({"record_id": index.loc[dup, "record_id"], "path": index.loc[dup, "path"],
+                              "dataset": index.loc[dup, "dataset"], "severity": "error",
+                              "problem": [f"record id also at {first[(r, d)]}: (record_id, dataset) must be unique; "
+                                          "this copy is left out"
+                                          for r, d in zip(index.loc[dup, "record_id"], index.loc[dup, "dataset"])]})
+        qc = pd.concat([qc, extra], ignore_index=True)
+        index = index[~dup].reset_index(drop=True)
     return index, qc
 
 

@@ -7,11 +7,13 @@ ecg-arrhythmia and LUDB.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import InvalidRecordError
+from .files import MAX_SAMPLES, MAX_SIGNALS, SAMPLING_RATE_RANGE_HZ, check_file_name, read_header_text
 
 _GAIN_RE = re.compile(r"^(?P<gain>[-+0-9.eE]+)(?:\((?P<baseline>[-+0-9]+)\))?(?:/(?P<units>\S+))?$")
 
@@ -53,24 +55,25 @@ class WfdbHeader:
         return out
 
 
-def read_header(path: str | Path) -> WfdbHeader:
+def read_header(path: str | Path, root: str | Path | None = None) -> WfdbHeader:
     """Parse ``path`` (with or without ``.hea``) into a :class:`WfdbHeader`.
+
+    root : the dataset folder the header must resolve inside (symlinks followed); None: no such check
 
     Raises
     ------
     InvalidRecordError
-        When the file is missing, the record line is malformed, the number of signal lines
-        differs from the declared signal count, or a gain/format field cannot be parsed.
+        When the file is missing, not a regular file, larger than 1 MiB or outside ``root``; the record line
+        is malformed; the sampling rate is not finite or outside 50–20,000 Hz; the sample count is not positive
+        (or above 86.4 million); the number of signal lines differs from the declared signal count; a signal
+        file name is not a plain file name; or a gain/format field cannot be parsed.
     """
     p = Path(path)
     if p.suffix == ".hea":
         p = p.with_suffix("")
     hea = p.with_name(p.name + ".hea")
     rec = p.name
-    try:
-        text = hea.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise InvalidRecordError(f"Record '{rec}': header file not found: {hea}") from None
+    text = read_header_text(rec, hea, None if root is None else Path(root))
     lines = [ln.strip() for ln in text.splitlines()]
     comments = tuple(ln[1:].strip() for ln in lines if ln.startswith("#"))
     body = [ln for ln in lines if ln and not ln.startswith("#")]
@@ -86,8 +89,14 @@ def read_header(path: str | Path) -> WfdbHeader:
         n_samples = int(head[3]) if len(head) > 3 else 0
     except ValueError:
         raise InvalidRecordError(f"Record '{rec}': malformed record line {body[0]!r}") from None
-    if fs <= 0:
-        raise InvalidRecordError(f"Record '{rec}': sampling rate {fs} Hz is not positive")
+    low, high = SAMPLING_RATE_RANGE_HZ
+    if not low <= fs <= high:  # also catches NaN and inf
+        raise InvalidRecordError(f"Record '{rec}': sampling rate {fs} Hz is outside the {low:g}–{high:g} Hz of an "
+                                 "ECG")
+    if not 0 < n_samples <= MAX_SAMPLES:
+        raise InvalidRecordError(f"Record '{rec}': sample count {n_samples} is not in 1–{MAX_SAMPLES}")
+    if not 0 < n_sig <= MAX_SIGNALS:
+        raise InvalidRecordError(f"Record '{rec}': signal count {n_sig} is not in 1–{MAX_SIGNALS}")
     sig_lines = body[1:]
     if len(sig_lines) != n_sig:
         raise InvalidRecordError(
@@ -114,5 +123,7 @@ def read_header(path: str | Path) -> WfdbHeader:
                 baseline = int(m["baseline"])
             units = m["units"] or "mV"
         sig_name = " ".join(parts[8:]) if len(parts) > 8 else f"sig{i}"
-        signals.append(SignalSpec(parts[0], parts[1], gain, baseline, units, sig_name))
+        if not math.isfinite(gain):
+            raise InvalidRecordError(f"Record '{rec}': gain {parts[2]!r} on signal line {i + 1} is not finite")
+        signals.append(SignalSpec(check_file_name(rec, parts[0]), parts[1], gain, baseline, units, sig_name))
     return WfdbHeader(p, name, fs, n_samples, tuple(signals), comments)

@@ -18,7 +18,7 @@ import pandas as pd
 from ..exceptions import InvalidRecordError, LabelMappingWarning
 from .header import WfdbHeader, read_header
 from .header_fields import parse_age, parse_dx, parse_sex
-from .record import EcgRecord, map_leads, read_signal
+from .record import EcgRecord, check_signal_files, map_leads, read_signal
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class IndexBuild:
     """Rows and QC entries collected while indexing one dataset."""
 
     dataset: str
+    root: Path | None = None  # the dataset folder every header must resolve inside
     rows: list[dict[str, Any]] = field(default_factory=list)
     qc: list[dict[str, Any]] = field(default_factory=list)
 
@@ -42,24 +43,23 @@ class IndexBuild:
         log("%s record '%s': %s", self.dataset, record_id, problem)
 
     def result(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        index = pd.DataFrame(self.rows, columns=INDEX_COLUMNS)
+        """(index, qc); a record id seen twice in the dataset keeps its first row, the others get a QC row."""
+        seen: dict[str, str] = {}
+        rows = []
+        for row in self.rows:
+            rid = row["record_id"]
+            if rid in seen:
+                self.problem(rid, row["path"], f"record id also at {seen[rid]}: (record_id, dataset) must be unique; "
+                             "this copy is left out")
+                continue
+            seen[rid] = row["path"]
+            rows.append(row)
+        index = pd.DataFrame(rows, columns=INDEX_COLUMNS)
         if len(index):
             index["sampling_rate"] = index["sampling_rate"].astype(float)
             index["n_samples"] = index["n_samples"].astype(int)
             index["age"] = index["age"].astype(float)
         return index.reset_index(drop=True), pd.DataFrame(self.qc, columns=QC_COLUMNS)
-
-
-def _expected_bytes(header: WfdbHeader, file_name: str) -> tuple[int, bool]:
-    """Bytes needed for the samples stored in ``file_name``; (bytes, exact)."""
-    specs = [s for s in header.signals if s.file_name == file_name]
-    fmt = specs[0].fmt.split("+")
-    offset = int(fmt[1]) if len(fmt) > 1 else 0
-    width = {"16": 2, "61": 2, "24": 3, "32": 4, "80": 1, "8": 1, "212": 1.5}.get(fmt[0])
-    if width is None:
-        return 0, False
-    n = int(np.ceil(header.n_samples * len(specs) * width)) + offset
-    return n, file_name.endswith(".dat") and offset == 0
 
 
 def header_row(build: IndexBuild, path: Path, **meta: Any) -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ def header_row(build: IndexBuild, path: Path, **meta: Any) -> dict[str, Any] | N
     """
     rec = path.name
     try:
-        header = read_header(path)
+        header = read_header(path, root=build.root)
         cols, leads, others = map_leads(header)
         if not cols:
             raise InvalidRecordError(f"no recognised ECG lead among {header.sig_names}")
@@ -80,16 +80,7 @@ def header_row(build: IndexBuild, path: Path, **meta: Any) -> dict[str, Any] | N
                 raise InvalidRecordError(f"lead {spec.name} has ADC gain 0 (uncalibrated)")
             if spec.units.lower() not in {"mv", "uv", "µv", "μv", "v"}:
                 raise InvalidRecordError(f"lead {spec.name} has unknown units {spec.units!r}")
-        for fname in dict.fromkeys(header.signals[i].file_name for i in cols):
-            f = path.with_name(fname)
-            if not f.exists():
-                raise InvalidRecordError(f"signal file {fname} is missing")
-            need, exact = _expected_bytes(header, fname)
-            size = f.stat().st_size
-            if need and (size < need or (exact and size != need)):
-                raise InvalidRecordError(
-                    f"signal file {fname} has {size} bytes, expected {'' if exact else 'at least '}{need} "
-                    f"for {header.n_samples} samples x {len(header.signals)} signals (truncated?)")
+        check_signal_files(header, cols)
     except InvalidRecordError as exc:
         msg = str(exc)
         prefix = f"Record '{rec}': "

@@ -124,7 +124,9 @@ class LabelTable:
                 "mapped_occurrences": sum(mapped.values()), "unmapped_occurrences": sum(unmapped.values()),
                 "unmapped": ";".join(f"{c}({n})" for c, n in sorted(unmapped.items(), key=lambda kv: -kv[1])),
             })
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["dataset", "code_system", "records", "distinct_codes", "mapped_codes",
+                                           "unmapped_codes", "mapped_occurrences", "unmapped_occurrences",
+                                           "unmapped"])
 
 
 __all__: Sequence[str] = ["LabelTable", "LABEL_TABLE_VERSION"]

@@ -26,7 +26,7 @@ def read_index(root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not csv.exists():
         raise DataNotFoundError(f"LUDB: {csv} not found")
     meta = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    build = IndexBuild(DATASET)
+    build = IndexBuild(DATASET, root=root)
     for _, r in meta.iterrows():
         rec = r["ID"].strip()
         path = root / "data" / rec

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._constants import LEADS, UNIT_TO_MV, canonical_lead
 from ..exceptions import InvalidRecordError, LeadQualityWarning
+from .files import check_signal_file
 from .header import WfdbHeader, read_header
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,14 @@ def _check_specs(header: WfdbHeader, cols: list[int]) -> tuple[np.ndarray, np.nd
     return np.asarray(gains), np.asarray(baselines), np.asarray(scales)
 
 
+def check_signal_files(header: WfdbHeader, cols: list[int]) -> None:
+    """Check every signal file holding the columns ``cols`` (confined, regular, sized, MAT v4 int16)."""
+    for name in dict.fromkeys(header.signals[i].file_name for i in cols):
+        specs = [s for s in header.signals if s.file_name == name]
+        check_signal_file(header.record_name, header.path.with_name(header.path.name + ".hea"), name,
+                          specs[0].fmt, header.n_samples, len(specs))
+
+
 def read_signal(header: WfdbHeader) -> tuple[np.ndarray, tuple[str, ...]]:
     """Read the samples of a parsed header; return (signal in mV float32, canonical leads).
 
@@ -116,10 +125,7 @@ def read_signal(header: WfdbHeader) -> tuple[np.ndarray, tuple[str, ...]]:
     if others:
         logger.warning("Record '%s': signals %s are not ECG leads and are left out", rec, others)
     gains, baselines, scales = _check_specs(header, cols)
-    for spec in {header.signals[i].file_name for i in cols}:
-        f = header.path.with_name(spec)
-        if not f.exists():
-            raise InvalidRecordError(f"Record '{rec}': signal file {f.name} is missing (expected at {f})")
+    check_signal_files(header, cols)
     try:
         wrec = wfdb.rdrecord(str(header.path), physical=False, channels=cols)
     except Exception as exc:  # wfdb raises ValueError/IndexError/struct errors on damaged files

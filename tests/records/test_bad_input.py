@@ -137,6 +137,6 @@ def test_iter_records_streams_and_reports_unreadable_records(data_dir):
     qc: list = []
     ids = [rec.record_id for rec in iter_records(index, qc)]
     assert ids == ["00001_hr", "00003_hr"]
-    assert len(qc) == 1 and qc[0]["severity"] == "error" and "header file not found" in qc[0]["problem"]
+    assert len(qc) == 1 and qc[0]["severity"] == "error" and "header file nope_hr.hea is missing" in qc[0]["problem"]
     with pytest.raises(InvalidRecordError):
         list(iter_records(index))
