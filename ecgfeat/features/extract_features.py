@@ -2,7 +2,11 @@
 
 Records are read one at a time inside workers, so memory holds one signal per worker, never a dataset.
 Work is split into chunks of ``chunk_size`` records; each chunk's features can be written to
-``out_dir/part-<chunk>-<config hash>.parquet`` as soon as it is done, and a re-run skips finished chunks.
+``out_dir/part-<content key>.parquet`` as soon as it is done, and a re-run skips finished chunks. A part's key
+hashes the configuration and the identity of every record in it (record id, dataset, path, and the size and
+modification time of its header and signal files; the samples of an in-memory record), so a part is reused only
+for the same records in the same order: a re-run with other, reordered or changed records never serves stale
+rows.
 Per-record results are cached with :class:`joblib.Memory`, keyed on the signal's content, its sampling rate,
 the :class:`FeatureConfig` and the feature-schema version (a record's id is not part of the key).
 """
@@ -64,6 +68,28 @@ def _record_features(record: EcgRecord, config: FeatureConfig, memory, log: bool
     return row, qc
 
 
+def _record_identity(item: Any) -> list:
+    """What identifies a record's content: id, dataset, and its files' size and mtime (or its samples)."""
+    if isinstance(item, EcgRecord):
+        return [item.record_id, item.dataset, hashlib.sha256(np.ascontiguousarray(item.signal).tobytes()).hexdigest(),
+                float(item.sampling_rate), list(item.leads)]
+    path = Path(str(item["path"]))
+    stamps = []
+    for f in sorted(path.parent.glob(path.name + ".*")):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        stamps.append([f.name, st.st_size, st.st_mtime_ns])
+    return [str(item["record_id"]), str(item["dataset"]), str(path), stamps]
+
+
+def chunk_key(rows: list[tuple[Any, Any]], config: FeatureConfig) -> str:
+    """Content key of a chunk of records: configuration + the identity of each record, in order."""
+    payload = [config_hash(config), [_record_identity(item) for _, item in rows]]
+    return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:24]
+
+
 def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
                    out_dir: str | None, log: bool = True) -> tuple[pd.DataFrame | str, list[dict]]:
     """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
@@ -99,7 +125,7 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
     frame = pd.DataFrame(data, index=pd.Index([label for label, _ in rows]), columns=columns)
     if out_dir is None:
         return frame, qc
-    path = Path(out_dir) / f"part-{chunk:05d}-{config_hash(config)}.parquet"
+    path = Path(out_dir) / f"part-{chunk_key(rows, config)}.parquet"
     frame.to_parquet(path.with_suffix(".tmp"))
     pd.DataFrame(qc, columns=QC_COLUMNS).to_csv(path.with_suffix(".qc.csv"), index=False)
     path.with_suffix(".tmp").replace(path)  # the part exists only once complete
@@ -139,7 +165,7 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         for k in range(len(chunks)):
-            p = out_dir / f"part-{k:05d}-{config_hash(config)}.parquet"
+            p = out_dir / f"part-{chunk_key(chunks[k], config)}.parquet"
             if p.exists():
                 done[k] = str(p)
     todo = [k for k in range(len(chunks)) if k not in done]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -105,31 +107,85 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Largest file fetched (bytes); the largest PhysioNet ECG files are a few MB, ``ptbxl_database.csv`` ~ 8 MB.
+MAX_FILE_BYTES = 1 << 30
+#: Largest ``SHA256SUMS.txt`` accepted (bytes).
+MAX_LISTING_BYTES = 64 << 20
+
+
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the same scheme and host: another host's files (and checksums) are not trusted."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+            raise DownloadError(f"{req.full_url}: redirect to another host ({new.scheme}://{new.netloc}) refused; "
+                                "use that mirror's address as --base-url if you trust it")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameHostRedirects)
+
+
+def check_base_url(base_url: str) -> str:
+    """``https://…``, or ``http://`` on a loopback address (a local mirror); anything else is refused."""
+    parts = urllib.parse.urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return base_url
+    if parts.scheme == "http" and (host.startswith("127.") or host in ("localhost", "::1")):
+        return base_url
+    raise UsageError(f"base URL {base_url!r} refused: use https:// (plain http only for a mirror on this machine)")
+
+
 def _get(url: str, timeout: float, start: int = 0):
     req = urllib.request.Request(url, headers={"User-Agent": "ecgfeat-fetch"})
     if start:
         req.add_header("Range", f"bytes={start}-")
-    return urllib.request.urlopen(req, timeout=timeout)
+    return _OPENER.open(req, timeout=timeout)
+
+
+def _open_part(part: Path, append: bool) -> int:
+    """A file descriptor for writing ``part``: never through a symlink (an existing link is removed)."""
+    if part.is_symlink():
+        logger.warning("%s is a symbolic link; removed instead of written through", part)
+        part.unlink()
+        append = False
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_APPEND if append else os.O_TRUNC)
+    return os.open(part, flags, 0o644)
 
 
 def download_file(url: str, target: Path, sha256: str | None, *, report: FetchReport, timeout: float = 60.0,
-                  retries: int = 3) -> None:
-    """Download ``url`` to ``target`` via ``target.part``, resuming, then verify ``sha256``."""
+                  retries: int = 3, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """Download ``url`` to ``target`` via ``target.part``, resuming, then verify ``sha256``.
+
+    Never writes through a symbolic link; stops and removes the partial file when more than ``max_bytes``
+    arrive, or more than the server's ``Content-Length``."""
     part = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, retries + 1):
-        start = part.stat().st_size if part.exists() else 0
+        start = part.stat().st_size if part.is_file() and not part.is_symlink() else 0
         try:
             with _get(url, timeout, start) as resp:
                 if start and resp.status != 206:  # server ignored Range: start again
                     start = 0
                 if start:
                     report.resumed.append(str(target))
-                with open(part, "ab" if start else "wb") as out:
+                expected = resp.headers.get("Content-Length")
+                limit = max_bytes if expected is None else min(max_bytes, start + int(expected))
+                fd = _open_part(part, append=bool(start))
+                with os.fdopen(fd, "ab" if start else "wb") as out:
+                    size = start
                     while chunk := resp.read(1 << 16):
+                        size += len(chunk)
+                        if size > limit:
+                            out.close()
+                            part.unlink()
+                            raise DownloadError(f"{url}: more than {limit} bytes "
+                                                + ("(its Content-Length)" if limit < max_bytes else "(the limit)")
+                                                + "; refused and removed")
                         out.write(chunk)
                         report.bytes += len(chunk)
-                expected = resp.headers.get("Content-Length")
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and part.exists():  # already complete
                 expected = None
@@ -139,6 +195,8 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
                 logger.warning("%s: HTTP %s (attempt %d/%d)", url, exc.code, attempt, retries)
                 time.sleep(min(2 ** attempt * 0.1, 2.0))
                 continue
+        except DownloadError:
+            raise
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
             logger.warning("%s: transfer interrupted (%s); will resume (attempt %d/%d)", url, exc, attempt, retries)
             time.sleep(min(2 ** attempt * 0.1, 2.0))
@@ -152,21 +210,27 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
                 part.unlink()
                 raise ChecksumError(f"{target.name}: SHA-256 {got} does not match the published {sha256} "
                                     f"(corrupted download from {url}); the partial file was removed")
-        part.replace(target)
+        part.replace(target)  # replaces a symlink at target itself, never the file it points to
         report.downloaded.append(str(target))
         return
     raise DownloadError(f"{url}: could not download after {retries} attempts; run fetch again to resume")
 
 
 def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, sampling_rate: int | None = None,
-                  base_url: str = DEFAULT_BASE_URL, timeout: float = 60.0, progress: bool = True) -> FetchReport:
+                  base_url: str = DEFAULT_BASE_URL, timeout: float = 60.0, progress: bool = True,
+                  max_file_bytes: int = MAX_FILE_BYTES) -> FetchReport:
     """Fetch PhysioNet dataset ``name`` (``ptb-xl``, ``ecg-arrhythmia``, ``ludb``) into ``dest``.
 
-    Raises :class:`~ecgfeat.exceptions.ChecksumError` on a corrupted file and ``ValueError`` on a listed file
-    name that would escape ``dest``.
+    Only ``https://`` base URLs (or ``http://`` on this machine's loopback); redirects only to the same host;
+    every file at most ``max_file_bytes``; no write through a symbolic link. Raises
+    :class:`~ecgfeat.exceptions.ChecksumError` on a corrupted file, :class:`UsageError` on bad arguments or a
+    listed file name that would escape ``dest``, :class:`DownloadError` on a refused or failed transfer.
     """
     if name not in DATASET_SPECS:
         raise UsageError(f"Unknown dataset {name!r}; choose from {sorted(DATASET_SPECS)}")
+    if n_records is not None and (isinstance(n_records, bool) or not isinstance(n_records, int) or n_records < 1):
+        raise UsageError(f"n_records must be a positive number of records, got {n_records!r}")
+    check_base_url(base_url)
     spec = DATASET_SPECS[name]
     if name == "ptb-xl" and sampling_rate is None:
         sampling_rate = 500
@@ -175,17 +239,19 @@ def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, 
     dest.mkdir(parents=True, exist_ok=True)
     report = FetchReport()
     sums_path = dest / "SHA256SUMS.txt"
-    download_file(root_url + "SHA256SUMS.txt", sums_path, None, report=report, timeout=timeout)
+    download_file(root_url + "SHA256SUMS.txt", sums_path, None, report=report, timeout=timeout,
+                  max_bytes=MAX_LISTING_BYTES)
     sums = parse_sha256sums(sums_path.read_text())
     files = select_files(sums, spec, n_records=n_records, sampling_rate=sampling_rate)
     from tqdm.auto import tqdm
 
     for rel in tqdm(files, desc=f"fetch {name}", unit="file", disable=not progress):
         target = dest.joinpath(*safe_relpath(rel).parts)
-        if dest not in target.resolve().parents:
+        folder = target.parent.resolve()  # a symlink at the file itself is replaced, never followed
+        if folder != dest and dest not in folder.parents:
             raise UsageError(f"refusing file name {rel!r}: it would escape {dest}")
-        if target.exists() and _sha256(target) == sums[rel]:
+        if target.is_file() and not target.is_symlink() and _sha256(target) == sums[rel]:
             report.skipped.append(str(target))
             continue
-        download_file(root_url + rel, target, sums[rel], report=report, timeout=timeout)
+        download_file(root_url + rel, target, sums[rel], report=report, timeout=timeout, max_bytes=max_file_bytes)
     return report

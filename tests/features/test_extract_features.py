@@ -69,6 +69,17 @@ def test_streaming_to_parquet_and_resume(small_index, fresh, tmp_path):
     assert now[parts[1].name] != mtimes.get(parts[1].name)
 
 
+def test_resume_never_serves_parts_of_other_records(small_index, fresh, tmp_path):
+    """Hostile-input defect 6: the same out_dir with the records in another order, or fewer of them."""
+    out = tmp_path / "parts"
+    extract_features(small_index, FeatureConfig(), out_dir=out, chunk_size=2)
+    order = [5, 2, 0, 4, 1, 3]
+    shuffled = extract_features(small_index.iloc[order], FeatureConfig(), out_dir=out, chunk_size=2)
+    pd.testing.assert_frame_equal(shuffled.features, fresh.features.iloc[order])
+    fewer = extract_features(small_index.iloc[:3], FeatureConfig(), out_dir=out, chunk_size=2)
+    pd.testing.assert_frame_equal(fewer.features, fresh.features.iloc[:3])
+
+
 def test_dask_local_cluster_matches_joblib(small_index, fresh):
     from distributed import LocalCluster
 

@@ -25,6 +25,8 @@ class PhysioNetMirror:
         self.datasets = datasets
         self.corrupt: set[str] = set()  # "slug/relpath" served with one byte flipped
         self.interrupt: set[str] = set()  # first transfer cut halfway
+        self.redirect: dict[str, str] = {}  # "slug/relpath" -> Location of a 302
+        self.endless: set[str] = set()  # streamed without Content-Length, up to 64 MiB or a closed connection
         self.requests: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         mirror = self
@@ -37,6 +39,22 @@ class PhysioNetMirror:
                 rng = self.headers.get("Range")
                 with mirror._lock:
                     mirror.requests.append((self.path, rng))
+                name = mirror._name(self.path)
+                if name in mirror.redirect:
+                    self.send_response(302)
+                    self.send_header("Location", mirror.redirect[name])
+                    self.end_headers()
+                    return
+                if name in mirror.endless:  # bounded: stops at 64 MiB or when the client hangs up
+                    self.send_response(200)
+                    self.end_headers()
+                    try:
+                        for _ in range(1024):
+                            self.wfile.write(b"\0" * 65536)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    self.close_connection = True
+                    return
                 body = mirror._content(self.path)
                 if body is None:
                     self.send_error(404)
@@ -54,7 +72,6 @@ class PhysioNetMirror:
                 chunk = body[start:]
                 self.send_header("Content-Length", str(len(chunk)))
                 self.end_headers()
-                name = mirror._name(self.path)
                 if name in mirror.interrupt and not rng:
                     with mirror._lock:
                         mirror.interrupt.discard(name)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ecgfeat.cli import main
-from ecgfeat.exceptions import ChecksumError
+from ecgfeat.exceptions import ChecksumError, DownloadError, UsageError
 from ecgfeat.records import read_index
 from ecgfeat.records.fetch import fetch_dataset, parse_sha256sums, safe_relpath
 
@@ -103,3 +103,77 @@ def test_cli_fetch(mirror, tmp_path, capsys):
     assert main(["fetch", "ptb-xl", "--dest", str(tmp_path / "q"), "--records", "1",
                  "--base-url", mirror.base_url, "--quiet"]) == 2
     assert "scp_statements.csv: SHA-256" in capsys.readouterr().err
+
+
+# --- hostile mirrors and folders (hostile-input issue) --------------------------------------------------------
+DAT = "records500/00000/00001_hr.dat"
+
+
+def test_a_part_file_symlinked_outside_dest_is_never_written_through(mirror, tmp_path):
+    """Defect 7: a pre-existing .part symlink to a file outside --dest."""
+    dest = tmp_path / "dest"
+    outside = tmp_path / "precious.txt"
+    outside.write_text("do not overwrite")
+    part = dest / (DAT + ".part")
+    part.parent.mkdir(parents=True)
+    part.symlink_to(outside)
+    (dest / DAT.replace(".dat", ".hea")).parent.mkdir(parents=True, exist_ok=True)
+    fetch_dataset("ptb-xl", dest, n_records=1, base_url=mirror.base_url, progress=False)
+    assert outside.read_text() == "do not overwrite"
+    final = dest / DAT
+    assert final.is_file() and not final.is_symlink()
+    assert _verify(dest) >= 3
+
+
+def test_a_target_symlinked_outside_dest_is_replaced_not_followed(mirror, tmp_path, opened_paths):
+    dest = tmp_path / "dest"
+    outside = tmp_path / "precious.dat"
+    outside.write_bytes(b"x" * 10)
+    (dest / DAT).parent.mkdir(parents=True)
+    (dest / DAT).symlink_to(outside)
+    opened_paths.clear()
+    fetch_dataset("ptb-xl", dest, n_records=1, base_url=mirror.base_url, progress=False)
+    assert str(outside) not in opened_paths
+    assert outside.read_bytes() == b"x" * 10 and not (dest / DAT).is_symlink()
+
+
+def test_a_redirect_to_another_host_is_refused(mirror, tmp_path, data_dir):
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    (forged / "00001_hr.dat").write_bytes(b"forged")
+    other = PhysioNetMirror({"ptb-xl": ("1.0.3", forged, sha256sums(forged))})
+    with other:
+        port = other.server.server_address[1]
+        mirror.redirect["ptb-xl/SHA256SUMS.txt"] = f"http://localhost:{port}/files/ptb-xl/1.0.3/SHA256SUMS.txt"
+        with pytest.raises(DownloadError, match="redirect.*another host"):
+            fetch_dataset("ptb-xl", tmp_path / "dest", n_records=1, base_url=mirror.base_url, progress=False)
+        assert not other.requests  # the other host was never asked
+
+
+def test_an_endless_stream_is_cut_at_the_size_limit_and_removed(mirror, tmp_path):
+    mirror.endless.add(f"ptb-xl/{DAT}")
+    dest = tmp_path / "dest"
+    with pytest.raises(DownloadError, match="more than 1000000 bytes"):
+        fetch_dataset("ptb-xl", dest, n_records=1, base_url=mirror.base_url, progress=False,
+                      max_file_bytes=1_000_000)
+    assert not (dest / (DAT + ".part")).exists() and not (dest / DAT).exists()
+
+
+@pytest.mark.parametrize("base_url", ["http://example.org/files", "ftp://127.0.0.1/files", "file:///etc"])
+def test_only_https_or_a_loopback_mirror(base_url, tmp_path, monkeypatch):
+    import ecgfeat.records.fetch as fetch
+
+    monkeypatch.setattr(fetch, "_get", lambda *a, **k: pytest.fail("refused URLs must not be contacted"))
+    with pytest.raises(UsageError, match="https"):
+        fetch_dataset("ptb-xl", tmp_path / "dest", n_records=1, base_url=base_url, progress=False)
+
+
+def test_bad_record_counts_are_refused(tmp_path, capsys, monkeypatch):
+    import ecgfeat.records.fetch as fetch
+
+    monkeypatch.setattr(fetch, "_get", lambda *a, **k: pytest.fail("refused requests must not be sent"))
+    with pytest.raises(UsageError, match="records"):
+        fetch_dataset("ptb-xl", tmp_path / "dest", n_records=-1, base_url="https://127.0.0.1/files")
+    with pytest.raises(SystemExit) as exc:  # argparse: one usage line, exit 2
+        main(["fetch", "ptb-xl", "--dest", str(tmp_path / "d"), "--records", "-1"])
+    assert exc.value.code == 2 and "must be at least 1" in capsys.readouterr().err
