@@ -14,6 +14,10 @@ class InvalidRecordError(EcgfeatError, ValueError):
     """A record cannot be read or is structurally wrong (shape, rate, units, leads, files)."""
 
 
+class InvalidModelError(EcgfeatError, ValueError):
+    """A saved model folder is damaged, edited after saving, or inconsistent (counts, names, weight files)."""
+
+
 class ConfigError(EcgfeatError, ValueError):
     """A configuration value (study YAML, command-line option, parameter) is invalid."""
 

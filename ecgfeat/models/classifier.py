@@ -1,7 +1,6 @@
 """`LeadGroupedXGBClassifier`: multi-label gradient boosting on lead-grouped feature blocks."""
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 from typing import Sequence
@@ -11,10 +10,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..exceptions import InvalidModelError
 from ..features.lead_groups import LeadGroups
+from . import persistence
 from .lead_sets import resolve_lead_set
-
-MANIFEST_VERSION = 1
 
 
 def _as_2d_labels(y) -> tuple[np.ndarray, list[str], bool, np.ndarray | None]:
@@ -330,8 +329,9 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- persistence
     def save(self, folder: str | Path) -> Path:
-        """Write XGBoost JSON boosters and ``manifest.json`` (features, lead groups, labels, thresholds,
-        parameters, package versions). No pickle is written."""
+        """Write XGBoost JSON boosters and a versioned ``manifest.json`` (features, lead groups, labels,
+        thresholds, parameters, package versions, the sha256 of every booster file and an integrity hash).
+        No pickle is written."""
         import sklearn
         import xgboost
 
@@ -346,8 +346,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             name = f"booster_{k:03d}.json"
             b.save_model(str(folder / name))
             files.append(name)
-        manifest = {
-            "manifest_version": MANIFEST_VERSION, "estimator": type(self).__name__,
+        fields = {
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
             "feature_names_in": list(self.feature_names_in_), "support": self.support_.tolist(),
             "lead_groups": {g: self.lead_groups_.columns_of(g) for g in self.lead_groups_.names},
@@ -358,39 +357,61 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             "versions": {"xgboost": xgboost.__version__, "scikit-learn": sklearn.__version__,
                          "numpy": np.__version__, "python": platform.python_version()},
         }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        persistence.write_manifest(folder, type(self).__name__, fields, [f for f in files if f is not None])
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> "LeadGroupedXGBClassifier":
-        """Load a model written by :meth:`save` (JSON only; never unpickles)."""
+        """Load a model written by :meth:`save` (JSON only; never unpickles). Refuses, with
+        :class:`InvalidModelError`, a folder whose manifest or boosters changed after saving, or whose counts and
+        names disagree (boosters, labels, thresholds, features, lead groups)."""
         import xgboost as xgb
 
         folder = Path(folder)
-        m = json.loads((folder / "manifest.json").read_text())
-        if m.get("manifest_version") != MANIFEST_VERSION or m.get("estimator") != cls.__name__:
-            raise ValueError(f"{folder}: not a {cls.__name__} manifest (version {m.get('manifest_version')})")
+        m = persistence.read_manifest(folder, cls.__name__)
+        labels, boosters = m.get("labels", []), m.get("boosters", [])
+        native = m.get("params", {}).get("multi_strategy") == "native"  # one multi-output booster
+        expected = {"boosters": 1 if native else len(labels), "best_iterations": 1 if native else len(labels),
+                    "thresholds": len(labels), "priors": len(labels)}
+        bad = {k: len(m.get(k, [])) for k, n in expected.items() if len(m.get(k, [])) != n}
+        if bad or len(set(labels)) != len(labels):
+            raise InvalidModelError(f"{folder}: {', '.join(f'{n} {k[:-1] if n == 1 else k}' for k, n in bad.items())} "
+                                    f"for {len(labels)} labels" if bad else f"{folder}: duplicate labels {labels}")
+        names = list(m["feature_names_in"])
+        support = np.asarray(m["support"], dtype=bool)
+        if len(support) != len(names) or len(set(names)) != len(names):
+            raise InvalidModelError(f"{folder}: {len(names)} feature names (unique: {len(set(names))}) for a "
+                                    f"support mask of {len(support)}")
+        groups = LeadGroups.from_columns([n for n, keep in zip(names, support) if keep], remainder="group")
+        stored = {g: list(cols) for g, cols in m["lead_groups"].items()}
+        if stored != {g: groups.columns_of(g) for g in groups.names}:
+            raise InvalidModelError(f"{folder}: the lead groups of the manifest disagree with its feature names")
         params = m["params"]
         if isinstance(params.get("leads"), list):
             params["leads"] = tuple(params["leads"])
         est = cls(**params)
-        est.feature_names_in_ = np.asarray(m["feature_names_in"], dtype=object)
-        est.n_features_in_ = len(est.feature_names_in_)
-        est.support_ = np.asarray(m["support"], dtype=bool)
-        est.lead_groups_ = LeadGroups.from_columns(list(est.feature_names_in_[est.support_]), remainder="group")
-        est.labels_ = m["labels"]
+        est.feature_names_in_ = np.asarray(names, dtype=object)
+        est.n_features_in_ = len(names)
+        est.support_ = support
+        est.lead_groups_ = groups
+        est.labels_ = labels
         est._binary = m["binary"]
         est.classes_ = np.asarray(m["classes"])
         est.thresholds_ = m["thresholds"]
         est.priors_ = m["priors"]
         est.best_iterations_ = m["best_iterations"]
-        est.n_features_used_ = int(est.support_.sum())
+        est.n_features_used_ = int(support.sum())
         est.boosters_ = []
-        for name in m["boosters"]:
+        for name in boosters:
             if name is None:
                 est.boosters_.append(None)
                 continue
+            if name not in m["weights"]:
+                raise InvalidModelError(f"{folder}: booster {name} has no hash in the manifest")
             b = xgb.Booster()
-            b.load_model(str(folder / name))
+            b.load_model(str(persistence.weight_path(folder, name)))
+            if b.num_features() != est.n_features_used_:
+                raise InvalidModelError(f"{folder}: booster {name} expects {b.num_features()} features, the "
+                                        f"manifest selects {est.n_features_used_}")
             est.boosters_.append(b)
         return est

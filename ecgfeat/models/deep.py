@@ -10,7 +10,6 @@ spatial conv across leads, dense layers); Strodthoff et al., IEEE JBHI 2021 (xre
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Sequence
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._constants import LEADS
+from . import persistence
 from .lead_sets import resolve_lead_set
 
 
@@ -235,24 +235,24 @@ class DeepECGClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(self.net_.state_dict(), folder / "weights.pt")
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
-        (folder / "manifest.json").write_text(json.dumps({"estimator": type(self).__name__, "params": params,
-                                                          "labels": self.labels_, "leads": list(self.leads_),
-                                                          "n_samples": self.n_samples_,
-                                                          "torch": torch.__version__}, indent=1))
+        persistence.write_manifest(folder, type(self).__name__,
+                                   {"params": params, "labels": self.labels_, "leads": list(self.leads_),
+                                    "n_samples": self.n_samples_, "weights_file": "weights.pt",
+                                    "torch": torch.__version__}, ["weights.pt"])
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> "DeepECGClassifier":
         torch = _torch()
         folder = Path(folder)
-        m = json.loads((folder / "manifest.json").read_text())
+        m = persistence.read_manifest(folder, cls.__name__)
         est = cls(**m["params"])
         est.leads_ = tuple(m["leads"])
         est.channels_ = [LEADS.index(lead) for lead in est.leads_]
         est.labels_ = m["labels"]
         est.n_samples_ = m["n_samples"]
         est.net_ = build_network(est.arch, len(est.channels_), len(est.labels_), est.n_samples_, est.width)
-        est.net_.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
+        est.net_.load_state_dict(torch.load(persistence.weight_path(folder, m["weights_file"]), weights_only=True))
         est.net_.to(est._device()).eval()
         return est
 
