@@ -212,12 +212,15 @@ def summarise_feature_qc(qc: pd.DataFrame) -> str:
     if qc.empty:
         return "no feature QC entries"
     errors = qc[qc["severity"] == "error"]
-    leads = qc[qc["severity"] != "error"]
+    leads = qc[qc["severity"] == "warning"]
+    values = qc[qc["severity"] == "info"]
     kinds = leads["problem"].str.replace(r"\(.*?\)|\d+(\.\d+)?", "", regex=True).str.strip().str.split(" ").str[0:2] \
         .str.join(" ")
     parts = [f"{len(errors)} unreadable records"] if len(errors) else []
     for kind, part in leads.groupby(kinds.to_numpy()):
         parts.append(f"{len(part)} leads with '{kind}' in {part['record_id'].nunique()} records")
+    if len(values):
+        parts.append(f"{len(values)} implausible feature values set to NaN in {values['record_id'].nunique()} records")
     return "; ".join(parts)
 
 

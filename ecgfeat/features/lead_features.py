@@ -10,7 +10,7 @@ import numpy as np
 
 from .ecg_delineate import Delineation
 
-FEATURE_SCHEMA_VERSION = "2"  # 2: T waves located from the median beat
+FEATURE_SCHEMA_VERSION = "3"  # 2: T waves located from the median beat; 3: plausibility checks
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {

@@ -136,3 +136,30 @@ def test_real_record_with_a_corrupted_lead(data_dir):
     assert np.isnan([row[f"V2__{n}"] for n in FEATURE_NAMES]).all()
     good, _ = extract_record_features(rec, FeatureConfig())
     assert row["II__qrs_dur_ms"] == good["II__qrs_dur_ms"]  # other leads untouched (lead anchors)
+
+
+def test_implausible_leads_and_values_are_marked_not_modelled(data_dir):
+    """Hostile-input weak kind: wrong units, a noise lead, impossible values never reach a model unflagged."""
+    from ecgfeat.features import extract_record_features
+    from ecgfeat.features.record_features import MIN_BEAT_CONSISTENCY, beat_consistency
+    from ecgfeat.records import read_record
+    from ecgfeat.records.record import EcgRecord
+
+    rec = read_record(data_dir / "physionet-challenge-2021" / "WFDB_Ga" / "E00001")
+    clean_row, clean_qc = extract_record_features(rec, log=False)
+    assert clean_qc == []
+    sig = rec.signal.copy()
+    sig[:, 1] *= 1000  # lead II written in µV under a mV header
+    rng = np.random.default_rng(0)
+    for j, sd in ((8, 0.5), (9, 0.05)):  # V3, V4: noise only
+        sig[:, j] = rng.normal(0, sd, len(sig)).astype(np.float32)
+    row, qc = extract_record_features(EcgRecord("X", sig, rec.sampling_rate, rec.leads), log=False)
+    problems = {q["lead"]: q["problem"] for q in qc}
+    assert set(problems) == {"II", "V3", "V4"}
+    assert "implausible amplitude" in problems["II"]
+    assert "no consistent beats" in problems["V3"] and "no consistent beats" in problems["V4"]
+    for lead in ("II", "V3", "V4"):
+        assert np.isnan([row[f"{lead}__{n}"] for n in FEATURE_NAMES]).all()
+    for lead in ("I", "V1", "V6"):  # the other leads are untouched
+        assert row[f"{lead}__qrs_dur_ms"] == clean_row[f"{lead}__qrs_dur_ms"]
+    assert MIN_BEAT_CONSISTENCY == 0.3
