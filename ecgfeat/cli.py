@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._parallel import worker_count
 from .artifacts import (FEATURES_FILE, LABELS_FILE, KEYS, LabelledFeatures, join_features_labels, label_columns,
                         read_features, read_labels, record_keys, write_features)
 from .exceptions import DataNotFoundError, EcgfeatError, UsageError
@@ -50,8 +51,7 @@ def _n_jobs(value: str) -> int:
     if n > cores:
         print(f"ecgfeat: warning: --n-jobs {n} exceeds the {cores} cores of this machine; using {cores}",
               file=sys.stderr)
-        n = cores
-    return n
+    return worker_count(min(n, cores))
 
 
 def _positive(value: str) -> int:

@@ -16,6 +16,7 @@ import os
 import platform
 import subprocess
 import time
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ import pandas as pd
 import yaml
 
 from ._constants import LEADS
+from ._parallel import worker_count
 from .artifacts import FEATURES_FILE, LABELS_FILE, write_features
 from .exceptions import ConfigError, DataNotFoundError
 from .features.extract_features import summarise_feature_qc
@@ -523,6 +525,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
         return tqdm(it, desc=desc, total=total, disable=not progress)
 
     t_start = time.perf_counter()
+    cfg = dataclasses.replace(cfg, n_jobs=worker_count(cfg.n_jobs))
     run_id = run_id or f"{cfg.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     out = Path(artifacts) / run_id
     tables = out / "tables"

@@ -171,3 +171,21 @@ def test_index_round_trip(shared, tmp_path):
     assert list(back.codes) == list(index.codes)
     assert back.record_id.tolist() == index.record_id.tolist()
     pd.testing.assert_series_equal(back.strat_fold, index.strat_fold, check_dtype=False)
+
+
+def test_worker_count_is_capped_and_checked():
+    import os
+    import warnings
+
+    from ecgfeat._parallel import worker_count
+    from ecgfeat.exceptions import ConfigError
+
+    cores = os.cpu_count()
+    assert worker_count(-1) == cores and worker_count(1) == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert worker_count(1000) == cores
+    assert "exceeds" in str(caught[0].message)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ConfigError):
+            worker_count(bad)

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from .._parallel import worker_count
 from ..exceptions import InvalidRecordError
 from ..records.index import load_record
 from ..records.record import EcgRecord
@@ -141,7 +142,7 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     Parameters
     ----------
     records : index DataFrame (from :mod:`ecgfeat.records`) or an iterable of :class:`EcgRecord`
-    n_jobs : joblib workers (-1: all cores)
+    n_jobs : joblib workers (-1: all cores; more than the cores is capped with a warning)
     chunk_size : records per task (and per parquet part)
     cache_dir : :class:`joblib.Memory` location, or None for no cache
     out_dir : write each chunk to parquet there and resume from finished chunks; None keeps results in memory
@@ -155,6 +156,8 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     from tqdm.auto import tqdm
 
     config = config.validate()
+    if backend in ("loky", "threading", "multiprocessing"):  # a Dask cluster has its own workers
+        n_jobs = worker_count(n_jobs)
     if isinstance(records, pd.DataFrame):
         items = list(records.iterrows())
     else:

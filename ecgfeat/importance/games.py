@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from .._parallel import worker_count
 from ..features.lead_groups import LeadGroups
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -208,7 +209,7 @@ class RetrainGame(Game):
         self.groups = groups
         self.score = score
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.n_jobs = n_jobs
+        self.n_jobs = worker_count(n_jobs)
         self.progress = progress
         self.players = groups.names
         self.outputs = list(outputs) if outputs is not None else (

@@ -1,0 +1,21 @@
+"""How many worker processes to start on this machine."""
+from __future__ import annotations
+
+import os
+import warnings
+
+from .exceptions import ConfigError
+
+
+def worker_count(n_jobs: int) -> int:
+    """Workers for ``n_jobs``: -1 means every core; more than the cores is capped at the cores with a warning
+    (extra processes only compete for the same cores); 0 and other negatives are refused."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs must be -1 (every core) or a positive number of workers, got {n_jobs!r}")
+    cores = os.cpu_count() or 1
+    if n_jobs == -1:
+        return cores
+    if n_jobs > cores:
+        warnings.warn(f"n_jobs={n_jobs} exceeds the {cores} cores of this machine; using {cores}", stacklevel=2)
+        return cores
+    return n_jobs
