@@ -365,7 +365,7 @@ def _feature_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--anchors", default="lead", choices=["lead", "consensus"],
                    help="beats found per lead (leads stay independent) or on all leads together")
     p.add_argument("--n-jobs", type=_n_jobs, default=2, help="parallel workers (default 2; -1 = every core)")
-    p.add_argument("--cache-dir", default=".ecgfeat-cache", help="joblib.Memory cache folder")
+    p.add_argument("--cache-dir", default=".ecgfeat-cache", help="feature cache folder (content-keyed .npz files, no pickle)")
     p.add_argument("--scheduler", default=None, help="dask.distributed scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -7,8 +7,9 @@ hashes the configuration and the identity of every record in it (record id, data
 modification time of its header and signal files; the samples of an in-memory record), so a part is reused only
 for the same records in the same order: a re-run with other, reordered or changed records never serves stale
 rows.
-Per-record results are cached with :class:`joblib.Memory`, keyed on the signal's content, its sampling rate,
-the :class:`FeatureConfig` and the feature-schema version (a record's id is not part of the key).
+Per-record results are cached in a :class:`FeatureCache` (``.npz`` files read without pickle), keyed on the
+signal's content, its sampling rate, the :class:`FeatureConfig` and the feature-schema version (a record's id is
+not part of the key).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .._parallel import worker_count
 from ..exceptions import InvalidRecordError
 from ..records.index import load_record
 from ..records.record import EcgRecord
+from .feature_cache import FeatureCache
 from .lead_features import FEATURE_SCHEMA_VERSION
 from .record_features import FeatureConfig, extract_record_features, feature_columns, log_lead_problem
 
@@ -55,13 +57,20 @@ def _features_from_signal(signal: np.ndarray, sampling_rate: float, leads: tuple
     return extract_record_features(rec, config, log=False)  # logged by the caller, with the record's id
 
 
-def _record_features(record: EcgRecord, config: FeatureConfig, memory, log: bool = True) -> tuple[dict, list]:
+def _record_features(record: EcgRecord, config: FeatureConfig, cache: FeatureCache | None, log: bool = True,
+                     ) -> tuple[dict, list]:
     key = config.key()
-    if memory is None:
+    if cache is None:
         row, qc = _features_from_signal(record.signal, record.sampling_rate, record.leads, key)
     else:
-        row, qc = memory.cache(_features_from_signal)(record.signal, float(record.sampling_rate),
-                                                      tuple(record.leads), key)
+        entry = FeatureCache.key(record.signal, float(record.sampling_rate), tuple(record.leads), key)
+        columns = feature_columns(config.leads)
+        hit = cache.get(entry, columns)
+        if hit is None:
+            row, qc = _features_from_signal(record.signal, float(record.sampling_rate), tuple(record.leads), key)
+            cache.put(entry, columns, row, qc)
+        else:
+            row, qc = hit
     qc = [{**q, "record_id": record.record_id, "dataset": record.dataset} for q in qc]  # never mutate cached
     if log:
         for q in qc:
@@ -96,11 +105,7 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
     """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
     import warnings
 
-    memory = None
-    if cache_dir is not None:
-        from joblib import Memory
-
-        memory = Memory(cache_dir, verbose=0)
+    cache = None if cache_dir is None else FeatureCache(cache_dir)
     columns = feature_columns(config.leads)
     data = np.full((len(rows), len(columns)), np.nan, dtype=np.float32)
     qc: list[dict] = []
@@ -111,7 +116,7 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # reported through the QC table instead
                 rec = item if isinstance(item, EcgRecord) else load_record(item)
-                row, rec_qc = _record_features(rec, config, memory, log)
+                row, rec_qc = _record_features(rec, config, cache, log)
         except InvalidRecordError as exc:
             qc.append({"record_id": rid, "dataset": dataset, "lead": "*", "severity": "error", "problem": str(exc)})
             logger.error("%s", exc)
@@ -144,7 +149,7 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     records : index DataFrame (from :mod:`ecgfeat.records`) or an iterable of :class:`EcgRecord`
     n_jobs : joblib workers (-1: all cores; more than the cores is capped with a warning)
     chunk_size : records per task (and per parquet part)
-    cache_dir : :class:`joblib.Memory` location, or None for no cache
+    cache_dir : folder of a :class:`FeatureCache` (content-keyed, no pickle), or None for no cache
     out_dir : write each chunk to parquet there and resume from finished chunks; None keeps results in memory
     backend : 'loky' (processes on this machine), 'threading', 'sequential' or 'dask' (joblib's dask backend;
         ``scheduler`` is the address of a ``dask.distributed`` scheduler, e.g. ``tcp://127.0.0.1:8786``)

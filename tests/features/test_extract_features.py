@@ -23,7 +23,8 @@ def fresh(small_index):
 
 
 def _cache_entries(cache_dir) -> int:
-    return sum(1 for p in cache_dir.rglob("output.pkl"))
+    assert not list(cache_dir.rglob("*.pkl")), "the feature cache never pickles"
+    return sum(1 for p in cache_dir.rglob("*.npz"))
 
 
 def test_real_records_have_features_for_every_lead(fresh, small_index):
