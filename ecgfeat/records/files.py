@@ -44,19 +44,17 @@ def check_file_name(record: str, name: str) -> str:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+    """Whether ``path`` (symlinks followed; a link loop stays where it is) lies inside ``folder``."""
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([real, top]) == top
 
 
 def check_regular_file(record: str, path: Path, what: str, max_bytes: int, folder: Path | None) -> int:
     """Size in bytes of ``path`` after checking it is a regular file within ``max_bytes`` and, when ``folder``
     is given, that it resolves inside ``folder``."""
     if folder is not None and not _inside(path, folder):
-        raise InvalidRecordError(f"Record '{record}': {what} {path.name} resolves to {path.resolve()}, outside "
-                                 f"{folder}; refused")
+        raise InvalidRecordError(f"Record '{record}': {what} {path.name} resolves to {os.path.realpath(path)}, "
+                                 f"outside {folder}; refused")
     try:
         st = os.stat(path)
     except FileNotFoundError:
