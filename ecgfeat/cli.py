@@ -74,6 +74,29 @@ def _fraction(value: str) -> float:
     return x
 
 
+def _output_folder(folder: str | Path) -> Path:
+    """Create ``folder`` and prove it writable before any work starts (not after an hour of extraction)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".ecgfeat-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to the output folder {folder}: {exc.strerror}") from None
+    return folder
+
+
+def _strict_exit(args: argparse.Namespace, qc: pd.DataFrame, what: str) -> int:
+    """0, or 1 with ``--strict`` when ``qc`` lists errors (the outputs are written either way)."""
+    errors = int((qc["severity"] == "error").sum()) if len(qc) else 0
+    if errors and getattr(args, "strict", False):
+        print(f"ecgfeat {args.command}: {errors} {what} refused (see the QC table); exit 1 (--strict)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def _load_model(folder: str) -> LeadGroupedXGBClassifier:
     path = Path(folder)
     if not (path / "manifest.json").is_file():
@@ -134,6 +157,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        _output_folder(args.out)
     index, qc = read_indexes(args.paths, args.dataset)
     if index.empty:
         raise DataNotFoundError(f"no record found in {', '.join(args.paths)} ({len(qc)} QC entries)")
@@ -166,10 +191,11 @@ def _cmd_index(args: argparse.Namespace) -> int:
     labels.to_csv(out / LABELS_FILE, index=False)
     print(f"\nwrote {out}/index.csv, qc.csv, label_coverage.csv, {LABELS_FILE} (record_id, dataset, fold, split, "
           f"{args.label_set} labels)")
-    return 0
+    return _strict_exit(args, qc, "records")
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
+    _output_folder(args.out)
     index = read_saved_index(args.index)
     config = FeatureConfig(method=args.method, anchors=args.anchors)
     print(f"extracting per-lead features ({config.method}, anchors={config.anchors}) for {len(index)} records "
@@ -186,10 +212,11 @@ def _cmd_features(args: argparse.Namespace) -> int:
           + ", ".join(f"{k} {v:.1%}" for k, v in nan_by_lead.items()))
     print(f"QC: {summarise_feature_qc(table.qc)} (details in {out}/feature_qc.csv)")
     print(f"wrote {out}/{FEATURES_FILE}, feature_qc.csv")
-    return 0
+    return _strict_exit(args, table.qc, "records")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    _output_folder(args.out)
     data = _labelled(args.features, args.labels)
     if args.all_records:
         where = "all records"
@@ -280,6 +307,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .reports.explain import explain_record  # plotting (matplotlib, shap's plots) only for this command
 
+    _output_folder(args.out)
     model = _load_model(args.model)
     features = read_features(args.features)
     index = read_saved_index(args.index)
@@ -343,14 +371,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         if missing:
             raise DataNotFoundError(f"data folders of study {cfg.name!r} not found: {missing} (fetch them first, "
                                     "see the README)")
-    artifacts = Path(args.artifacts)
-    try:
-        artifacts.mkdir(parents=True, exist_ok=True)
-        probe = artifacts / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(f"cannot write to the output folder {artifacts}: {exc.strerror}") from None
+    artifacts = _output_folder(args.artifacts)
     print(f"study '{cfg.name}' ({cfg.source}); writing to {artifacts}/")
     out = run_study(cfg, artifacts=artifacts, run_id=args.run_id, progress=not args.quiet, verbose=args.verbose)
     print(f"report: {out / 'report.md'} and {out / 'report.html'}")
@@ -411,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folds (default 10; PTB-XL records keep their strat_fold, which needs 10)")
     i.add_argument("--test-fold", type=_positive, default=None, help="held-out test fold (default: the last)")
     i.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
+    i.add_argument("--strict", action="store_true", help="exit 1 when any record was refused (outputs still written)")
     i.set_defaults(func=_cmd_index)
 
     fe = sub.add_parser("features", help="extract per-lead features for an index (cached, parallel)",
@@ -418,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "an index.csv written by 'ecgfeat index --out'.")
     fe.add_argument("index", help="index.csv written by 'ecgfeat index --out DIR'")
     fe.add_argument("--out", required=True, help=f"folder for {FEATURES_FILE} and feature_qc.csv")
+    fe.add_argument("--strict", action="store_true", help="exit 1 when any record could not be read")
     _feature_options(fe)
     fe.set_defaults(func=_cmd_features)
 

@@ -189,3 +189,33 @@ def test_worker_count_is_capped_and_checked():
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ConfigError):
             worker_count(bad)
+
+
+def test_unwritable_output_and_strict_mode(data_dir, tmp_path, capsys):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: use a file where a folder is expected
+            locked = tmp_path / "a-file"
+            locked.write_text("")
+        _one_line_error(capsys, main(["index", str(data_dir / "ptb-xl"), "--out", str(locked / "x")]),
+                        "cannot write to the output folder")
+    finally:
+        os.chmod(tmp_path / "locked", 0o700)
+    # a folder with one refused record: exit 0 normally, 1 with --strict, outputs written either way
+    import shutil
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    src = data_dir / "physionet-challenge-2021" / "WFDB_Ga"
+    for rec in ("E00001", "E00002"):
+        for ext in (".hea", ".mat"):
+            shutil.copy(src / (rec + ext), folder / (rec + ext))
+    (folder / "E00002.mat").write_bytes(b"\0" * 10)
+    assert main(["index", str(folder), "--dataset", "cinc2021", "--out", str(tmp_path / "i1"), "--n-folds", "2"]) == 0
+    assert main(["index", str(folder), "--dataset", "cinc2021", "--out", str(tmp_path / "i2"), "--n-folds", "2",
+                 "--strict"]) == 1
+    assert (tmp_path / "i2" / "qc.csv").is_file() and "refused" in capsys.readouterr().err
