@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from ._constants import LEADS
+from ._hashing import file_sha256
 from ._parallel import worker_count
 from .artifacts import FEATURES_FILE, LABELS_FILE, write_features
 from .exceptions import ConfigError, DataNotFoundError
@@ -259,11 +260,7 @@ def _data_hashes(index: pd.DataFrame, out: Path) -> dict[str, str]:
     for ds, part in index.groupby("dataset"):
         lines = []
         for f in _data_files(part):
-            h = hashlib.sha256()
-            with open(f, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            lines.append(f"{h.hexdigest()}  {f}")
+            lines.append(f"{file_sha256(f)}  {f}")
         lines_by_ds[str(ds)] = lines
     all_lines = [ln for lines in lines_by_ds.values() for ln in lines]
     (out / "data_files.sha256").write_text("\n".join(all_lines) + "\n")

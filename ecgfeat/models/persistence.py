@@ -11,19 +11,12 @@ import hashlib
 import json
 from pathlib import Path
 
+from .._hashing import file_sha256
 from ..exceptions import InvalidModelError
 from ..records.files import check_file_name
 
 MANIFEST_VERSION = 2
 MAX_MANIFEST_BYTES = 64 << 20
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def integrity_hash(manifest: dict) -> str:
@@ -35,7 +28,7 @@ def integrity_hash(manifest: dict) -> str:
 def write_manifest(folder: Path, estimator: str, fields: dict, weight_files: list[str]) -> Path:
     """Write ``folder/manifest.json`` for weight files already saved in ``folder``."""
     manifest = {"manifest_version": MANIFEST_VERSION, "estimator": estimator, **fields,
-                "weights": {name: _sha256(folder / name) for name in weight_files}}
+                "weights": {name: file_sha256(folder / name) for name in weight_files}}
     manifest["integrity"] = integrity_hash(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return folder / "manifest.json"
@@ -83,7 +76,7 @@ def read_manifest(folder: str | Path, estimator: str) -> dict:
         p = weight_path(folder, name)
         if not p.is_file():
             raise InvalidModelError(f"{folder}: weight file {name} is missing")
-        if _sha256(p) != digest:
+        if file_sha256(p) != digest:
             raise InvalidModelError(f"{folder}: weight file {name} does not match its hash in the manifest "
                                     "(changed after saving)")
     return manifest

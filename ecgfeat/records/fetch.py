@@ -8,7 +8,6 @@ against their SHA-256, and files already present with the right hash are skipped
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import os
@@ -18,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .._hashing import file_sha256
 from ..exceptions import ChecksumError, DownloadError, UsageError
 
 logger = logging.getLogger(__name__)
@@ -97,14 +97,6 @@ def select_files(sums: dict[str, str], spec: DatasetSpec, *, n_records: int | No
     for s in records:
         files.extend(stems[s])
     return files
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 #: Largest file fetched (bytes); the largest PhysioNet ECG files are a few MB, ``ptbxl_database.csv`` ~ 8 MB.
@@ -205,7 +197,7 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
             logger.warning("%s: short read; will resume (attempt %d/%d)", url, attempt, retries)
             continue
         if sha256 is not None:
-            got = _sha256(part)
+            got = file_sha256(part)
             if got != sha256:
                 part.unlink()
                 raise ChecksumError(f"{target.name}: SHA-256 {got} does not match the published {sha256} "
@@ -250,7 +242,7 @@ def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, 
         folder = target.parent.resolve()  # a symlink at the file itself is replaced, never followed
         if folder != dest and dest not in folder.parents:
             raise UsageError(f"refusing file name {rel!r}: it would escape {dest}")
-        if target.is_file() and not target.is_symlink() and _sha256(target) == sums[rel]:
+        if target.is_file() and not target.is_symlink() and file_sha256(target) == sums[rel]:
             report.skipped.append(str(target))
             continue
         download_file(root_url + rel, target, sums[rel], report=report, timeout=timeout, max_bytes=max_file_bytes)
