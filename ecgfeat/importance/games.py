@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import worker_count
+from ..scoring import label_scores
 from ..features.lead_groups import LeadGroups
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -153,20 +154,8 @@ class GlobalScoreGame(Game):
         return np.stack([self._memo[k] for k in keys])
 
     def _compute(self, masks: np.ndarray) -> np.ndarray:
-        from ..models.metrics import auroc
-
         p = self.local(masks)  # (n_c, n_rows, n_out)
-        out = np.empty((len(p), 1, p.shape[2]))
-        for k in range(p.shape[2]):
-            known = ~np.isnan(self.y[:, k])
-            y = self.y[known, k]
-            for c in range(len(p)):
-                q = np.clip(p[c, known, k], 1e-7, 1 - 1e-7)
-                if self.score == "neg_log_loss":
-                    out[c, 0, k] = np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
-                else:
-                    out[c, 0, k] = auroc(y, q) if 0 < y.sum() < len(y) else np.nan
-        return out
+        return np.stack([label_scores(self.y, p[c], self.score) for c in range(len(p))])[:, None, :]
 
 
 def content_hash(*parts) -> str:
@@ -226,36 +215,18 @@ class RetrainGame(Game):
         return content_hash(self._data_key, list(leads))[:24]
 
     def _empty_value(self) -> np.ndarray:
-        out = np.empty(len(self.outputs))
-        for k in range(len(self.outputs)):
-            y = self.y_test.iloc[:, k].to_numpy()
-            prior = np.nanmean(self.y_train.iloc[:, k].to_numpy())
-            known = ~np.isnan(y)
-            if self.score == "auroc":
-                out[k] = 0.5
-            else:
-                q = np.clip(prior, 1e-7, 1 - 1e-7)
-                out[k] = np.mean(y[known] * np.log(q) + (1 - y[known]) * np.log(1 - q))
-        return out
+        """v(∅): AUROC 0.5, or the log-loss of the training prevalence of each label."""
+        if self.score == "auroc":
+            return np.full(len(self.outputs), 0.5)
+        prior = np.nanmean(self.y_train.to_numpy(), axis=0)
+        return label_scores(self.y_test.to_numpy(), np.broadcast_to(prior, self.y_test.shape), self.score)
 
     def _fit_score(self, leads: tuple[str, ...]) -> np.ndarray:
-        from ..models.metrics import auroc as roc_auc_score
-
         model = self.make_model(leads)
         model.fit(self.X_train, self.y_train.set_axis(self.outputs, axis=1))
         p = model.predict_label_proba(self.X_test) if hasattr(model, "predict_label_proba") \
             else model.predict_proba(self.X_test)
-        p = _as_2d(p)
-        out = np.empty(len(self.outputs))
-        for k in range(len(self.outputs)):
-            y = self.y_test.iloc[:, k].to_numpy()
-            known = ~np.isnan(y)
-            q = np.clip(p[known, k], 1e-7, 1 - 1e-7)
-            if self.score == "auroc":
-                out[k] = roc_auc_score(y[known], q) if 0 < y[known].sum() < known.sum() else np.nan
-            else:
-                out[k] = np.mean(y[known] * np.log(q) + (1 - y[known]) * np.log(1 - q))
-        return out
+        return label_scores(self.y_test.to_numpy(), _as_2d(p), self.score)
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         from joblib import Parallel, delayed

@@ -7,6 +7,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..scoring import auroc  # noqa: F401  (one AUROC for metrics and importance; re-exported)
+
 NSR_CODE = "426783006"
 
 
@@ -19,19 +21,6 @@ def scorable_labels(y_true: np.ndarray, labels: Sequence[str], min_positives: in
         if (col == 1).sum() >= min_positives and (col == 0).sum() >= min_positives:
             out.append(lab)
     return out
-
-
-def auroc(y: np.ndarray, p: np.ndarray) -> float:
-    """Area under the ROC curve via the Mann-Whitney statistic (ties count one half)."""
-    from scipy.stats import rankdata
-
-    y = np.asarray(y, bool)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return np.nan
-    r = rankdata(p)
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def auprc(y: np.ndarray, p: np.ndarray) -> float:

@@ -1,0 +1,56 @@
+"""The study's numbers do not move under refactoring: a small synthetic study against tables recorded from it
+(``tests/data/golden_small_synthetic.json``). Regenerate only for an intended change in behaviour:
+``python tests/test_study_golden.py`` writes the file again; say why in the commit."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden_small_synthetic.json"
+TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auroc.csv": None,
+          "lead_shapley_local_meanabs.csv": None, "best_lead_sets.csv": ["label", "method", "k"],
+          "lead_shapley_retrain_auroc.csv": None}
+
+
+def small_study(folder: Path) -> dict[str, dict]:
+    from ecgfeat.study import StudyConfig, run_study
+
+    cfg = StudyConfig(name="golden", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
+                      lead_sets=["12-lead", "single-V1", "single-II", "limb"], local_rows=10, n_estimators=40,
+                      retrain_labels=["RSR_V1"], retrain_evaluations=30, retrain_n_estimators=20, k_max=2,
+                      exhaustive_up_to=2, min_positives=5, n_jobs=1)
+    run = run_study(cfg, artifacts=folder, run_id="golden", progress=False)
+    out = {}
+    for name in TABLES:
+        table = pd.read_csv(run / "tables" / name)
+        table = table.drop(columns=[c for c in table.columns if c.endswith("_s")])  # wall times
+        out[name] = json.loads(table.to_json(orient="split", double_precision=15))
+    return out
+
+
+def test_small_synthetic_study_matches_its_recorded_tables(tmp_path):
+    now = small_study(tmp_path)
+    golden = json.loads(GOLDEN.read_text())
+    for name, keys in TABLES.items():
+        a = pd.DataFrame(**{k: v for k, v in now[name].items() if k != "index"})
+        b = pd.DataFrame(**{k: v for k, v in golden[name].items() if k != "index"})
+        assert list(a.columns) == list(b.columns), name
+        assert len(a) == len(b), name
+        for col in a.columns:
+            if a[col].dtype.kind in "fi" and b[col].dtype.kind in "fi":
+                np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-9, atol=1e-12,
+                                           equal_nan=True, err_msg=f"{name}:{col}")
+            else:
+                assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), f"{name}:{col}"
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        GOLDEN.write_text(json.dumps(small_study(Path(d)), indent=0))
+    print(f"wrote {GOLDEN}", file=sys.stderr)
