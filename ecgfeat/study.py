@@ -122,6 +122,18 @@ class StudyConfig:
             fail("n_jobs", "must be -1 (every core) or a positive number of workers")
         if self.source == "folders" and not self.folders:
             fail("folders", "must name at least one dataset folder when source is 'folders'")
+        if self.source != "synthetic":  # the synthetic cohort always has its planted labels
+            from .records import DATASETS, LabelTable  # records before study; label table read once per config
+
+            sets = LabelTable.load().label_sets
+            if self.label_set not in sets:
+                fail("label_set", f"is not one of {sorted(sets)}")
+            for key in ("train_datasets", "external_datasets"):
+                unknown = [d for d in getattr(self, key) if d not in DATASETS]
+                if unknown:
+                    fail(key, f"names unknown datasets {unknown}; choose from {list(DATASETS)}")
+            if not self.train_datasets:
+                fail("train_datasets", "must name at least one dataset")
         if not self.lead_sets:
             fail("lead_sets", "must name at least one lead set")
         seen: dict[tuple[str, ...], str] = {}

@@ -136,6 +136,8 @@ def test_misuse_ends_in_one_line_and_exit_2(chain, tmp_path, capsys):
     ("lead_sets: [limb, cinc-6]\n", "are the same leads"),
     ("n_jobs: 0\n", "n_jobs = 0 must be -1"),
     ("colour: red\n", "unknown keys ['colour']"),
+    ("label_set: study18\n", "label_set = 'study18' is not one of"),
+    ("train_datasets: [cinc2020]\n", "names unknown datasets ['cinc2020']"),
 ])
 def test_bad_study_configs_fail_before_any_work(tmp_path, capsys, text, needle):
     cfg = tmp_path / "c.yaml"

@@ -163,8 +163,9 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
                     start = 0
                 if start:
                     report.resumed.append(str(target))
-                expected = resp.headers.get("Content-Length")
-                limit = max_bytes if expected is None else min(max_bytes, start + int(expected))
+                length = resp.headers.get("Content-Length", "")
+                expected = int(length) if length.isdigit() else None  # a malformed length counts as none
+                limit = max_bytes if expected is None else min(max_bytes, start + expected)
                 fd = _open_part(part, append=bool(start))
                 with os.fdopen(fd, "ab" if start else "wb") as out:
                     size = start
@@ -193,7 +194,7 @@ def download_file(url: str, target: Path, sha256: str | None, *, report: FetchRe
             logger.warning("%s: transfer interrupted (%s); will resume (attempt %d/%d)", url, exc, attempt, retries)
             time.sleep(min(2 ** attempt * 0.1, 2.0))
             continue
-        if expected is not None and part.stat().st_size < start + int(expected):
+        if expected is not None and part.stat().st_size < start + expected:
             logger.warning("%s: short read; will resume (attempt %d/%d)", url, attempt, retries)
             continue
         if sha256 is not None:
