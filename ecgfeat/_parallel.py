@@ -7,11 +7,17 @@ import warnings
 from .exceptions import ConfigError
 
 
+def check_n_jobs(n_jobs: int) -> int:
+    """``n_jobs`` if it is -1 (every core) or a positive number of workers, else :class:`ConfigError`."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs must be -1 (every core) or a positive number of workers, got {n_jobs!r}")
+    return n_jobs
+
+
 def worker_count(n_jobs: int) -> int:
     """Workers for ``n_jobs``: -1 means every core; more than the cores is capped at the cores with a warning
     (extra processes only compete for the same cores); 0 and other negatives are refused."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ConfigError(f"n_jobs must be -1 (every core) or a positive number of workers, got {n_jobs!r}")
+    check_n_jobs(n_jobs)
     cores = os.cpu_count() or 1
     if n_jobs == -1:
         return cores

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._parallel import worker_count
+from ._parallel import check_n_jobs, worker_count
 from .artifacts import (FEATURES_FILE, LABELS_FILE, KEYS, LabelledFeatures, join_features_labels, label_columns,
                         read_features, read_labels, record_keys, write_features)
-from .exceptions import DataNotFoundError, EcgfeatError, UsageError
+from .exceptions import ConfigError, DataNotFoundError, EcgfeatError, UsageError
 from .features import FeatureConfig, extract_features
 from .features.extract_features import summarise_feature_qc
 from .features.record_features import METHODS
@@ -45,8 +45,10 @@ def _n_jobs(value: str) -> int:
         n = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n == 0 or n < -1:
-        raise argparse.ArgumentTypeError("must be -1 (every core) or a positive number of workers")
+    try:
+        check_n_jobs(n)
+    except ConfigError:
+        raise argparse.ArgumentTypeError("must be -1 (every core) or a positive number of workers") from None
     cores = os.cpu_count() or 1
     if n > cores:
         print(f"ecgfeat: warning: --n-jobs {n} exceeds the {cores} cores of this machine; using {cores}",
@@ -118,8 +120,8 @@ def _scoring_records(data: LabelledFeatures, model_folder: str, split: str, allo
     """The records to score: the chosen split, never the model's training records unless allowed."""
     if split != "all":
         if data.split is None:
-            raise UsageError(f"the labels table has no 'split' column; write it with 'ecgfeat index --out DIR' "
-                             f"or pass --split all")
+            raise UsageError("the labels table has no 'split' column; write it with 'ecgfeat index --out DIR' "
+                            "or pass --split all")
         data = data.select(data.split == split)
         if not len(data.X):
             raise UsageError(f"no record of the '{split}' split is in both the features and the labels table")
@@ -311,6 +313,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     features = read_features(args.features)
     index = read_saved_index(args.index)
+    found = {}
     for name, table in (("features table", features), ("index", index)):
         rows = table[table["record_id"].astype(str) == args.record]
         if args.dataset:
@@ -321,14 +324,13 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         if len(rows) > 1:
             raise UsageError(f"record {args.record!r} is in several datasets ({', '.join(rows['dataset'])}); "
                              "choose one with --dataset")
+        found[name] = rows
     labels = args.label or list(model.labels_)
     unknown = [lab for lab in labels if lab not in model.labels_]
     if unknown:
         raise UsageError(f"the model has no label(s) {unknown}; its labels are {model.labels_}")
-    dataset = args.dataset or features.loc[features["record_id"] == args.record, "dataset"].iloc[0]
-    row = features[(features["record_id"] == args.record) & (features["dataset"] == dataset)]
-    index_row = index[(index["record_id"].astype(str) == args.record) & (index["dataset"] == dataset)].iloc[0]
-    written = explain_record(model, row.drop(columns=KEYS), index_row, labels, Path(args.out))
+    written = explain_record(model, found["features table"].drop(columns=KEYS), found["index"].iloc[0], labels,
+                             Path(args.out))
     for path in written:
         print(f"wrote {path}")
     return 0

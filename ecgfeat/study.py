@@ -8,6 +8,7 @@ other steps are recomputed.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import json
@@ -16,7 +17,6 @@ import os
 import platform
 import subprocess
 import time
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,7 +28,7 @@ import yaml
 
 from ._constants import LEADS
 from ._hashing import file_sha256
-from ._parallel import worker_count
+from ._parallel import check_n_jobs, worker_count
 from .artifacts import FEATURES_FILE, LABELS_FILE, write_features
 from .exceptions import ConfigError, DataNotFoundError
 from .features.extract_features import summarise_feature_qc
@@ -118,7 +118,9 @@ class StudyConfig:
                 fail(key, f"must be at least {low}")
         if not 0 <= self.importance_lead_dropout < 1:
             fail("importance_lead_dropout", "must be in [0, 1)")
-        if self.n_jobs == 0 or self.n_jobs < -1:
+        try:
+            check_n_jobs(self.n_jobs)
+        except ConfigError:
             fail("n_jobs", "must be -1 (every core) or a positive number of workers")
         if self.source == "folders" and not self.folders:
             fail("folders", "must name at least one dataset folder when source is 'folders'")
@@ -258,8 +260,7 @@ def _data_files(index: pd.DataFrame) -> list[Path]:
         header = read_header(hea)
         files.extend(hea.with_name(name) for name in dict.fromkeys(s.file_name for s in header.signals))
         roots.add(hea.parent)
-    tops = {r for r in roots}
-    for root in sorted(tops):  # metadata next to the records or a few levels up (PTB-XL, ecg-arrhythmia)
+    for root in sorted(roots):  # metadata next to the records or a few levels up (PTB-XL, ecg-arrhythmia)
         for parent in [root, *list(root.parents)[:3]]:
             files.extend(sorted(parent.glob("*.csv")))
     return list(dict.fromkeys(files))
@@ -528,7 +529,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
 
     from .models.metrics import scorable_labels
     from .paths import shared_dir
-    from .records.splits import assign_folds
+    from .records.splits import assign_folds, labels_with_split
 
     def prog(it, desc, total=None):
         return tqdm(it, desc=desc, total=total, disable=not progress)
@@ -549,10 +550,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
         raise ConfigError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
     Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
     folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
-    pd.concat([pd.DataFrame({"record_id": index["record_id"].astype(str).to_numpy(),
-                             "dataset": index["dataset"].astype(str).to_numpy(), "fold": folds,
-                             "split": np.where(folds == folds.max(), "test", "train")}), Y], axis=1).to_csv(
-        out / LABELS_FILE, index=False)
+    labels_with_split(index, Y, folds, int(folds.max())).to_csv(out / LABELS_FILE, index=False)
     internal, external = _evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
     internal_t = _pivot(internal, labels, cfg.lead_sets)
     external_t = _pivot(external, labels, cfg.lead_sets)

@@ -4,7 +4,7 @@ Records are read one at a time inside workers, so memory holds one signal per wo
 Work is split into chunks of ``chunk_size`` records; each chunk's features can be written to
 ``out_dir/part-<content key>.parquet`` as soon as it is done, and a re-run skips finished chunks. A part's key
 hashes the configuration and the identity of every record in it (record id, dataset, path, and the size and
-modification time of its header and signal files; the samples of an in-memory record), so a part is reused only
+modification time of its ``.hea``, ``.dat`` and ``.mat`` files; the samples of an in-memory record), so a part is reused only
 for the same records in the same order: a re-run with other, reordered or changed records never serves stale
 rows.
 Per-record results are cached in a :class:`FeatureCache` (``.npz`` files read without pickle), keyed on the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -83,14 +84,14 @@ def _record_identity(item: Any) -> list:
     if isinstance(item, EcgRecord):
         return [item.record_id, item.dataset, hashlib.sha256(np.ascontiguousarray(item.signal).tobytes()).hexdigest(),
                 float(item.sampling_rate), list(item.leads)]
-    path = Path(str(item["path"]))
+    path = str(item["path"])
     stamps = []
-    for f in sorted(path.parent.glob(path.name + ".*")):
+    for ext in (".hea", ".dat", ".mat"):  # a few stats, no folder listing: cheap for 45,000 records
         try:
-            st = f.stat()
+            st = os.stat(path + ext)
         except OSError:
             continue
-        stamps.append([f.name, st.st_size, st.st_mtime_ns])
+        stamps.append([ext, st.st_size, st.st_mtime_ns])
     return [str(item["record_id"]), str(item["dataset"]), str(path), stamps]
 
 
@@ -100,8 +101,8 @@ def chunk_key(rows: list[tuple[Any, Any]], config: FeatureConfig) -> str:
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:24]
 
 
-def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
-                   out_dir: str | None, log: bool = True) -> tuple[pd.DataFrame | str, list[dict]]:
+def _extract_chunk(rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
+                   part: str | None, log: bool = True) -> tuple[pd.DataFrame | str, list[dict]]:
     """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
     import warnings
 
@@ -129,9 +130,9 @@ def _extract_chunk(chunk: int, rows: list[tuple[Any, Any]], config: FeatureConfi
         data[i] = [row[c] for c in columns]
         qc.extend(rec_qc)
     frame = pd.DataFrame(data, index=pd.Index([label for label, _ in rows]), columns=columns)
-    if out_dir is None:
+    if part is None:
         return frame, qc
-    path = Path(out_dir) / f"part-{chunk_key(rows, config)}.parquet"
+    path = Path(part)
     frame.to_parquet(path.with_suffix(".tmp"))
     pd.DataFrame(qc, columns=QC_COLUMNS).to_csv(path.with_suffix(".qc.csv"), index=False)
     path.with_suffix(".tmp").replace(path)  # the part exists only once complete
@@ -168,17 +169,18 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     else:
         items = [(rec.record_id, rec) for rec in records]
     chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    parts: list[str | None] = [None] * len(chunks)  # each chunk's part file, keyed by content, computed once
     done: dict[int, str] = {}
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         for k in range(len(chunks)):
-            p = out_dir / f"part-{chunk_key(chunks[k], config)}.parquet"
-            if p.exists():
-                done[k] = str(p)
+            parts[k] = str(out_dir / f"part-{chunk_key(chunks[k], config)}.parquet")
+            if Path(parts[k]).exists():
+                done[k] = parts[k]
     todo = [k for k in range(len(chunks)) if k not in done]
-    tasks = (delayed(_extract_chunk)(k, chunks[k], config, None if cache_dir is None else str(cache_dir),
-                                     None if out_dir is None else str(out_dir), log_lead_problems) for k in todo)
+    tasks = (delayed(_extract_chunk)(chunks[k], config, None if cache_dir is None else str(cache_dir), parts[k],
+                                     log_lead_problems) for k in todo)
     client = None
     if backend == "dask":
         from distributed import Client

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from .._hashing import file_sha256
-from ..exceptions import InvalidModelError
+from ..exceptions import InvalidModelError, InvalidRecordError
 from ..records.files import check_file_name
 
 MANIFEST_VERSION = 2
@@ -38,7 +38,7 @@ def weight_path(folder: Path, name: str) -> Path:
     """The path of a weight file named in a manifest: a plain file name inside ``folder``."""
     try:
         check_file_name("model", name)
-    except Exception:
+    except InvalidRecordError:
         raise InvalidModelError(f"{folder}: weight file {name!r} is not a plain file name in the model folder") \
             from None
     path = folder / name

@@ -14,6 +14,7 @@ Violations raise :class:`InvalidRecordError` naming the record and the problem.
 """
 from __future__ import annotations
 
+import math
 import os
 import stat
 import struct
@@ -90,7 +91,7 @@ def expected_bytes(fmt: str, n_samples: int, n_signals: int) -> tuple[int, bool]
     width = _WIDTH.get(parts[0])
     if width is None:
         return 0, False
-    n = int(-(-n_samples * n_signals * width // 1)) + offset
+    n = math.ceil(n_samples * n_signals * width) + offset
     return n, parts[0] != "212"
 
 

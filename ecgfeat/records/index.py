@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InvalidRecordError, LabelMappingWarning
-from .header import WfdbHeader, read_header
+from .header import read_header
 from .header_fields import parse_age, parse_dx, parse_sex
 from .record import EcgRecord, check_signal_files, map_leads, read_signal
 

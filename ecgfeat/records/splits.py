@@ -114,6 +114,11 @@ def split_table(index: pd.DataFrame, y: pd.DataFrame, n_folds: int = 10, test_fo
     if not 1 <= test_fold <= n_folds:
         raise ValueError(f"test fold {test_fold} is not one of the folds 1..{n_folds}")
     folds = assign_folds(index, y, n_folds=n_folds, random_state=random_state)
+    return labels_with_split(index, y, folds, test_fold)
+
+
+def labels_with_split(index: pd.DataFrame, y: pd.DataFrame, folds: np.ndarray, test_fold: int) -> pd.DataFrame:
+    """``record_id``, ``dataset``, ``fold``, ``split`` ('test' where ``folds == test_fold``), then ``y``'s labels."""
     keys = pd.DataFrame({"record_id": index["record_id"].astype(str).to_numpy(),
                          "dataset": index["dataset"].astype(str).to_numpy(), "fold": folds,
                          "split": np.where(folds == test_fold, "test", "train")})

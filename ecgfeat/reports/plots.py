@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .._constants import LEADS
-from ..features.ecg_delineate import POINTS, Delineation
+from ..features.ecg_delineate import Delineation
 
 
 class ReportFigure(Figure):
@@ -224,4 +224,4 @@ def ecg_paper(signal: np.ndarray, sampling_rate: float, leads: Sequence[str] = L
     return fig
 
 
-__all__ = ["POINTS", "auroc_heatmap", "ecg_paper", "lead_shapley_bars", "mc_convergence", "performance_vs_k"]
+__all__ = ["ReportFigure", "auroc_heatmap", "ecg_paper", "lead_shapley_bars", "mc_convergence", "performance_vs_k"]

@@ -141,7 +141,7 @@ def test_real_record_with_a_corrupted_lead(data_dir):
 def test_implausible_leads_and_values_are_marked_not_modelled(data_dir):
     """Hostile-input weak kind: wrong units, a noise lead, impossible values never reach a model unflagged."""
     from ecgfeat.features import extract_record_features
-    from ecgfeat.features.record_features import MIN_BEAT_CONSISTENCY, beat_consistency
+    from ecgfeat.features.record_features import MIN_BEAT_CONSISTENCY
     from ecgfeat.records import read_record
     from ecgfeat.records.record import EcgRecord
 

@@ -62,7 +62,7 @@ def test_signal_file_outside_the_folder_is_a_qc_row_not_a_crash(folder, ga, name
 def test_signal_file_symlinked_out_of_the_folder_is_refused(folder, ga, tmp_path, opened_paths):
     outside = tmp_path / "outside"
     outside.mkdir()
-    p = _copy(ga, outside, "E90001")
+    _copy(ga, outside, "E90001")
     (folder / "E90001.hea").write_text((outside / "E90001.hea").read_text())
     os.symlink(outside / "E90001.mat", folder / "E90001.mat")
     opened_paths.clear()

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
