@@ -218,13 +218,13 @@ def _estimate(memo, pairs, fold_of, bd, n, n_folds, q_size, orders, terms, shap_
             terms_all.append(t)
         K = len(phis)
         phi_o[o] = np.mean(phis, axis=0)
-        # Var(mean over folds of per-fold means) = (1/K²) Σ_k s_k²/m_k
+        # Var(mean over folds of per-fold means) = (1/K²) Σ_k s_k²/m_k; a fold with a single pair has no spread
+        # of its own and takes the pooled spread of every held-out term (finite whenever ≥ 2 pairs were drawn)
+        pooled_terms = np.concatenate(terms_all)
+        pooled = pooled_terms.var(axis=0, ddof=1) if len(pooled_terms) > 1 else np.full((n, n_out), np.inf)
         var = np.zeros((n, n_out))
         for t in terms_all:
-            if len(t) > 1:
-                var += t.var(axis=0, ddof=1) / len(t)
-            else:
-                var += np.inf
+            var += (t.var(axis=0, ddof=1) if len(t) > 1 else pooled) / len(t)
         var_o[o] = var / K**2
     # pick, per row and output, the order with the smallest total variance
     tot = np.stack([var_o[o].sum(axis=0) for o in orders])  # (n_orders, n_out)

@@ -146,6 +146,15 @@ def test_regression_never_exceeds_its_evaluation_budget():
         assert budget - 2 <= res.n_evaluations <= budget, (budget, res.n_evaluations)
 
 
+def test_regression_standard_errors_are_finite_at_small_budgets():
+    """A cross-fitting fold holding one pair has no variance of its own: it borrows the pooled one (was inf)."""
+    game = _PolynomialGame(k=5)
+    for seed in range(10):
+        for budget in (30, 40, 60):
+            res = regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=budget)
+            assert np.isfinite(res.std_error).all(), (seed, budget)
+
+
 def test_regression_is_exact_when_every_coalition_is_evaluated():
     for n in (3, 6):  # n = 3: the border (sizes 0, 1, n-1, n) is everything; n = 6: sampling fills the rest
         game = _PolynomialGame(n=n, k=5 if n > 5 else 0)
