@@ -64,10 +64,14 @@ class MaskedModelGame(Game):
     link : 'identity' or 'logit' (explain log-odds instead of probabilities)
     outputs : names of the outputs; default the model's ``labels_`` when ``predict`` is a fitted model's method
     batch_rows : rows per model call (memory bound)
+    empty_output : (n_outputs,) probabilities that define v(∅) for every row, e.g. the training prevalence
+        (``model.priors_``), the same baseline as :class:`RetrainGame`'s. None: the model's output with every lead
+        absent, an input a model rarely saw in training.
     """
 
     def __init__(self, predict: PredictFn, X, groups: LeadGroups, masking: str = "missing", background=None,
-                 link: str = "identity", outputs: Sequence[str] | None = None, batch_rows: int = 200_000):
+                 link: str = "identity", outputs: Sequence[str] | None = None, batch_rows: int = 200_000,
+                 empty_output: Sequence[float] | None = None):
         if masking not in ("missing", "background"):
             raise ValueError(f"masking must be 'missing' or 'background', got {masking!r}")
         if link not in ("identity", "logit"):
@@ -94,9 +98,16 @@ class MaskedModelGame(Game):
         self.outputs = list(outputs) if outputs is not None else [f"output{k}" for k in range(probe.shape[1])]
         self.description = f"local masked model ({masking}, {link})"
         self._member = groups.group_matrix().astype(bool)
+        self.empty_output = None
+        if empty_output is not None:
+            self.empty_output = np.asarray(empty_output, dtype=np.float64).ravel()
+            if self.empty_output.shape != (len(self.outputs),):
+                raise ValueError(f"empty_output has {self.empty_output.size} values for {len(self.outputs)} outputs")
 
     def _f(self, Z: np.ndarray) -> np.ndarray:
-        p = _as_2d(self.predict(Z))
+        return self._link(_as_2d(self.predict(Z)))
+
+    def _link(self, p: np.ndarray) -> np.ndarray:
         if self.link == "logit":
             p = np.clip(p, 1e-7, 1 - 1e-7)
             p = np.log(p / (1 - p))
@@ -119,6 +130,9 @@ class MaskedModelGame(Game):
                 Z = np.where(cm[:, None, None, :], self.X[None, :, None, :], self.background[None, None, :, :])
             f = self._f(Z.reshape(-1, Z.shape[-1])).reshape(len(cm), n_r, n_bg, -1)
             out[a:a + len(cm)] = f.mean(axis=2)
+        if self.empty_output is not None:
+            empty = ~masks.any(axis=1)
+            out[empty] = self._link(self.empty_output[None, :])[0]
         return out
 
 
@@ -127,13 +141,17 @@ class GlobalScoreGame(Game):
 
     score : 'neg_log_loss' (default; v(∅) is the loss of the masked model, so values are loss reductions) or
         'auroc'. Rows with a NaN label are ignored for that label.
+    empty_output : v(∅)'s probabilities (see :class:`MaskedModelGame`); pass the training prevalence to share
+        :class:`RetrainGame`'s baseline (for AUROC any constant gives v(∅) = 0.5).
     """
 
     def __init__(self, predict: PredictFn, X, y, groups: LeadGroups, masking: str = "missing", background=None,
-                 score: str = "neg_log_loss", outputs: Sequence[str] | None = None, batch_rows: int = 200_000):
+                 score: str = "neg_log_loss", outputs: Sequence[str] | None = None, batch_rows: int = 200_000,
+                 empty_output: Sequence[float] | None = None):
         if score not in ("neg_log_loss", "auroc"):
             raise ValueError(f"score must be 'neg_log_loss' or 'auroc', got {score!r}")
-        self.local = MaskedModelGame(predict, X, groups, masking, background, "identity", outputs, batch_rows)
+        self.local = MaskedModelGame(predict, X, groups, masking, background, "identity", outputs, batch_rows,
+                                     empty_output)
         self.y = np.asarray(y, dtype=float).reshape(len(self.local.X), -1)
         self.score = score
         self.players = groups.names
@@ -179,7 +197,7 @@ class RetrainGame(Game):
     Each coalition's model is fitted with ``make_model(leads)`` (an unfitted estimator with ``fit`` and
     ``predict_label_proba`` or ``predict_proba``) on ``(X_train, y_train)`` and scored on ``(X_test, y_test)``
     with per-label AUROC (or negative log-loss). ``v(∅)`` is the score of the training prevalence (AUROC 0.5).
-    Scores are cached on disk in ``cache_dir`` under a content hash of the data, the lead set and the model
+    Held-out predictions are cached on disk in ``cache_dir`` under a content hash of the data, the lead set and the model
     configuration (``config``), so runs share and reuse coalition models; ``n_jobs`` fits coalitions of one
     call in parallel (joblib; a Dask cluster through joblib's dask backend); ``progress`` shows a bar over
     the fits of each call.
@@ -210,53 +228,73 @@ class RetrainGame(Game):
                                       config or {}, score)
         self.fits = 0
         self.hits = 0
+        self._proba: dict[tuple[str, ...], np.ndarray] = {}
 
     def _key(self, leads: tuple[str, ...]) -> str:
-        return content_hash(self._data_key, list(leads))[:24]
+        return content_hash(self._data_key, list(leads), "per-record predictions v2")[:24]
 
-    def _empty_value(self) -> np.ndarray:
-        """v(∅): AUROC 0.5, or the log-loss of the training prevalence of each label."""
-        if self.score == "auroc":
-            return np.full(len(self.outputs), 0.5)
+    def _prior_proba(self) -> np.ndarray:
+        """v(∅)'s predictions: the training prevalence of each label for every held-out record (AUROC 0.5)."""
         prior = np.nanmean(self.y_train.to_numpy(), axis=0)
-        return label_scores(self.y_test.to_numpy(), np.broadcast_to(prior, self.y_test.shape), self.score)
+        return np.broadcast_to(prior, self.y_test.shape).copy()
 
-    def _fit_score(self, leads: tuple[str, ...]) -> np.ndarray:
+    def _fit_predict(self, leads: tuple[str, ...]) -> np.ndarray:
         model = self.make_model(leads)
         model.fit(self.X_train, self.y_train.set_axis(self.outputs, axis=1))
         p = model.predict_label_proba(self.X_test) if hasattr(model, "predict_label_proba") \
             else model.predict_proba(self.X_test)
-        return label_scores(self.y_test.to_numpy(), _as_2d(p), self.score)
+        return _as_2d(p)
+
+    def held_out_predictions(self) -> dict[tuple[str, ...], np.ndarray]:
+        """(n_test, n_outputs) held-out probabilities of every coalition evaluated so far, by lead tuple."""
+        return dict(self._proba)
+
+    def record_contributions(self) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """Values and per-record contributions (see :func:`~ecgfeat.importance.inference.score_contributions`)
+        of every coalition evaluated so far, keyed by coalition code (player i = bit i)."""
+        from .inference import score_contributions  # inference builds on games: imported when used
+
+        values, contrib = {}, {}
+        for leads, p in self._proba.items():
+            code = sum(1 << self.players.index(lead) for lead in leads)
+            v, a = score_contributions(self.y_test.to_numpy(), p[None], self.score)
+            values[code], contrib[code] = v[0], a[0]
+        return values, contrib
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
         from joblib import Parallel, delayed
+        from tqdm.auto import tqdm
 
         masks = np.atleast_2d(np.asarray(masks, dtype=bool))
         out = np.empty((len(masks), 1, len(self.outputs)))
-        todo: list[tuple[int, tuple[str, ...], Path | None]] = []
-        for c, m in enumerate(masks):
+        todo: dict[tuple[str, ...], Path | None] = {}
+        for m in masks:
             leads = tuple(p for p, keep in zip(self.players, m) if keep)
-            if not leads:
-                out[c, 0] = self._empty_value()
+            if leads in self._proba or leads in todo:
                 continue
-            path = self.cache_dir / f"{self._key(leads)}.json" if self.cache_dir is not None else None
+            if not leads:
+                self._proba[leads] = self._prior_proba()
+                continue
+            path = self.cache_dir / f"{self._key(leads)}.npz" if self.cache_dir is not None else None
             if path is not None and path.exists():
-                out[c, 0] = json.loads(path.read_text())["value"]
+                with np.load(path, allow_pickle=False) as f:
+                    self._proba[leads] = f["proba"]
                 self.hits += 1
             else:
-                todo.append((c, leads, path))
-        from tqdm.auto import tqdm
-
+                todo[leads] = path
         values = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(self._fit_score)(leads) for _, leads, _ in todo)
+            delayed(self._fit_predict)(leads) for leads in todo)
         bar = tqdm(values, total=len(todo), desc="coalition models", unit="fit",
                    disable=not self.progress or not todo)
-        for (c, leads, path), v in zip(todo, bar):
-            out[c, 0] = v
+        for (leads, path), p in zip(todo.items(), bar):
+            self._proba[leads] = p
             self.fits += 1
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps({"leads": list(leads), "value": [float(x) for x in v]}))
+                tmp = path.with_name(path.stem + ".tmp.npz")
+                np.savez(tmp, proba=p, leads=np.array(leads))
                 tmp.replace(path)
+        for c, m in enumerate(masks):
+            leads = tuple(p for p, keep in zip(self.players, m) if keep)
+            out[c, 0] = label_scores(self.y_test.to_numpy(), self._proba[leads], self.score)
         return out

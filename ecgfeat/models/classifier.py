@@ -87,6 +87,8 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
     lead_dropout : probability that a whole lead group is set to missing in each of ``dropout_copies``
         augmented copies of the training data (at least one lead always stays), so one model stays usable
         when leads are absent.
+    empty_dropout : probability that a row of each augmented copy has every lead missing, so the model's output
+        with no lead is learnt (close to the training prevalence with ``imbalance='none'``); 0 keeps a lead always.
     threshold : 'f1' (per-label threshold maximising F1 on the inner validation split) or a fixed probability.
     """
 
@@ -95,7 +97,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                  colsample_bytree: float = 0.8, min_child_weight: float = 1.0, reg_lambda: float = 1.0,
                  imbalance: str = "scale_pos_weight", early_stopping_rounds: int | None = 30,
                  validation_fraction: float = 0.2, lead_dropout: float = 0.0, dropout_copies: int = 2,
-                 threshold: str | float = "f1", n_jobs: int = 1, random_state: int | None = 0):
+                 empty_dropout: float = 0.0, threshold: str | float = "f1", n_jobs: int = 1, random_state: int | None = 0):
         self.leads = leads
         self.multi_strategy = multi_strategy
         self.n_estimators = n_estimators
@@ -110,6 +112,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.lead_dropout = lead_dropout
         self.dropout_copies = dropout_copies
+        self.empty_dropout = empty_dropout
         self.threshold = threshold
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -124,6 +127,9 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         if not 0 <= self.lead_dropout < 1:
             raise ValueError(f"The 'lead_dropout' parameter of {type(self).__name__} must be in [0, 1). "
                              f"Got {self.lead_dropout!r} instead.")
+        if not 0 <= self.empty_dropout < 1:
+            raise ValueError(f"The 'empty_dropout' parameter of {type(self).__name__} must be in [0, 1). "
+                             f"Got {self.empty_dropout!r} instead.")
         if not (self.threshold == "f1" or (isinstance(self.threshold, (int, float)) and 0 < self.threshold < 1)):
             raise ValueError(f"The 'threshold' parameter of {type(self).__name__} must be 'f1' or a probability. "
                              f"Got {self.threshold!r} instead.")
@@ -162,6 +168,8 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             keep = rng.random((len(Xs), len(groups))) >= self.lead_dropout
             none = ~keep.any(axis=1)
             keep[none, rng.integers(0, len(groups), none.sum())] = True
+            if self.empty_dropout > 0:
+                keep[rng.random(len(Xs)) < self.empty_dropout] = False
             cols = keep.astype(np.int8) @ groups.group_matrix()
             copies.append(np.where(cols.astype(bool), Xs, np.nan).astype(np.float32))
         return np.concatenate(copies)
@@ -213,7 +221,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             Yf = np.nan_to_num(Y)
             idx = np.arange(len(Xs))
             tr, va = split(idx, Yf.max(axis=1) if Yf.shape[1] > 1 else Yf[:, 0])
-            Xtr = self._dropout(Xs[tr], rng) if self.lead_dropout > 0 else Xs[tr]
+            Xtr = self._dropout(Xs[tr], rng) if self.lead_dropout > 0 or self.empty_dropout > 0 else Xs[tr]
             Ytr = np.tile(Yf[tr], (len(Xtr) // len(tr), 1))
             params = self._xgb_params(int(rng.integers(2**31)))
             if va is not None:
@@ -249,7 +257,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                 rus = RandomUnderSampler(random_state=int(rng.integers(2**31)))
                 sel, _ = rus.fit_resample(np.arange(len(ytr))[:, None], ytr)
                 Xtr, ytr = Xtr[sel[:, 0]], ytr[sel[:, 0]]
-            if self.lead_dropout > 0:
+            if self.lead_dropout > 0 or self.empty_dropout > 0:
                 reps = 1 + self.dropout_copies
                 Xtr, ytr = self._dropout(Xtr, rng), np.tile(ytr, reps)
             params = self._xgb_params(int(rng.integers(2**31)))

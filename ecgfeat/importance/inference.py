@@ -1,0 +1,342 @@
+"""Uncertainty over the records for lead Shapley values of global games (held-out AUROC or log-likelihood).
+
+**Estimand.** The Shapley value, with leads as players, of the population score ``v(S)`` of the fitted model(s) on
+the population the held-out records come from. The models are fixed (trained once), and the held-out records are
+the random sample.
+
+**Method.** A held-out score is asymptotically linear in the records: ``v̂(S) − v(S) ≈ Σ_r a_r(S)``.
+- For AUROC, ``a_r`` are DeLong's placements (DeLong, DeLong & Clarke-Pearson 1988, *Biometrics* 44:837; the
+  fast midrank form of Sun & Xu 2014).
+- For the mean log-likelihood, ``a_r`` is the record's centred log-likelihood over n.
+
+A Shapley value is a fixed linear combination of coalition values (exact enumeration), or a smooth function of
+the evaluated ones (Monte Carlo). Its influence function is therefore the Shapley combination of the coalitions'
+influence functions. This is the argument of SPVIM (Williamson & Feng 2020, *ICML*, "Efficient nonparametric
+statistical inference on population feature importance using Shapley values").
+
+We draw ``v*_b(S) = v̂(S) + Σ_r ξ_br a_r(S)`` with ``ξ ~ N(0, 1)`` (a Gaussian multiplier bootstrap). The same
+``ξ`` is shared by every coalition, label and value function explained on the same records. The draws are pushed
+through the same estimator. From them we get:
+- the joint sampling distribution of all leads' values;
+- each lead's rank (P(top 1), P(top 3));
+- pairwise differences;
+- rank agreement between value functions.
+
+Unlike a record bootstrap, nothing is re-predicted, so the cost is one pass over the coalitions. Monte Carlo
+error (coalition sampling) is independent of the records' sampling and adds in variance.
+
+Not included: the variation of refitting the models on another training sample. The intervals are conditional on
+the fitted models. ``benchmarks/bench_importance_calibration.py`` measures coverage against population values
+computed on 10^5 independent records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau, norm, rankdata
+
+from ..scoring import _EPS, SCORES
+from .exact import all_coalitions, shapley_weights
+from .games import Game, GlobalScoreGame
+from .result import LeadShapley
+
+Z95 = float(norm.ppf(0.975))
+
+
+# ------------------------------------------------------------------------------- per-record contributions
+def score_contributions(y: np.ndarray, p: np.ndarray, score: str) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and per-record linear contributions of a batch of predictions.
+
+    y : (n, L) 0/1 labels, NaN = unknown (contributes nothing)
+    p : (c, n, L) predicted probabilities of ``c`` coalitions (or models)
+    Returns values (c, L) and contributions (c, n, L) with ``Var(v̂) ≈ Σ_r a_r²`` (DeLong's variance for AUROC,
+    with its n − 1 denominators). AUROC of a label with one class is NaN with zero contributions.
+    """
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    c, n, n_out = p.shape
+    values = np.full((c, n_out), np.nan)
+    contrib = np.zeros((c, n, n_out))
+    for k in range(n_out):
+        known = ~np.isnan(y[:, k])
+        yk = y[known, k].astype(bool)
+        pk = np.clip(p[:, known, k], _EPS, 1 - _EPS)
+        if score == "neg_log_loss":
+            ll = np.where(yk, np.log(pk), np.log(1 - pk))  # (c, n_known)
+            m = len(yk)
+            if m == 0:
+                continue
+            values[:, k] = ll.mean(axis=1)
+            if m > 1:
+                contrib[:, np.flatnonzero(known), k] = (ll - values[:, k, None]) / np.sqrt(m * (m - 1))
+            continue
+        n1, n0 = int(yk.sum()), int((~yk).sum())
+        if n1 == 0 or n0 == 0:
+            continue
+        r_all = rankdata(pk, axis=1)
+        r_pos = rankdata(pk[:, yk], axis=1)
+        r_neg = rankdata(pk[:, ~yk], axis=1)
+        v10 = (r_all[:, yk] - r_pos) / n0  # placement of each positive: share of negatives below it
+        v01 = 1.0 - (r_all[:, ~yk] - r_neg) / n1  # share of positives above each negative
+        auc = v10.mean(axis=1)
+        values[:, k] = auc
+        a = np.zeros((c, len(yk)))
+        if n1 > 1:
+            a[:, yk] = (v10 - auc[:, None]) / np.sqrt(n1 * (n1 - 1))
+        if n0 > 1:
+            a[:, ~yk] = (v01 - auc[:, None]) / np.sqrt(n0 * (n0 - 1))
+        contrib[:, np.flatnonzero(known), k] = a
+    return values, contrib
+
+
+def multiplier_weights(n_records: int, n_draws: int = 400, random_state: int = 0) -> np.ndarray:
+    """(n_draws, n_records) standard-normal multipliers; share one matrix across every game on the same
+    records so that their draws are jointly distributed."""
+    return np.random.default_rng(random_state).standard_normal((n_draws, n_records))
+
+
+# ------------------------------------------------------------------------------------------- the result
+@dataclass
+class ShapleyDraws:
+    """Lead Shapley values of a global game with their sampling distribution over the records.
+
+    estimate : (n_players, n_outputs) point estimates
+    draws : (n_draws, n_players, n_outputs) multiplier-bootstrap draws (data uncertainty), centred on ``estimate``
+    mc_se : (n_players, n_outputs) Monte Carlo standard error (zeros for exact enumeration)
+    v_none, v_all : (n_outputs,) v(∅) and v(all leads)
+    n_records : records the values were computed on
+    """
+
+    estimate: np.ndarray
+    draws: np.ndarray
+    mc_se: np.ndarray
+    players: list[str]
+    outputs: list[str]
+    v_none: np.ndarray
+    v_all: np.ndarray
+    n_records: int
+    value_function: str = ""
+    method: str = "exact"
+
+    @property
+    def data_se(self) -> np.ndarray:
+        return self.draws.std(axis=0, ddof=1)
+
+    @property
+    def total_se(self) -> np.ndarray:
+        return np.sqrt(self.data_se ** 2 + self.mc_se ** 2)
+
+    def total_draws(self, random_state: int = 0) -> np.ndarray:
+        """Draws with independent Monte Carlo noise added (data and Monte Carlo uncertainty together)."""
+        if not np.any(self.mc_se):
+            return self.draws
+        noise = np.random.default_rng(random_state).standard_normal(self.draws.shape) * self.mc_se
+        return self.draws + noise
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Long table per output and lead: estimate, data_se, mc_se, total_se, normal CI (level 1 − alpha),
+        p_top1, p_top3, and p_holm: Holm-adjusted one-sided p-value of 'this lead adds to the score' (φ > 0)
+        within the output (family: the leads)."""
+        z = float(norm.ppf(1 - alpha / 2))
+        total = self.total_draws()
+        rows = []
+        for k, out in enumerate(self.outputs):
+            est, se = self.estimate[:, k], self.total_se[:, k]
+            d = total[:, :, k]
+            finite = np.isfinite(d).all(axis=1)
+            rank = (-d[finite]).argsort(axis=1).argsort(axis=1) if finite.any() else np.empty((0, len(est)))
+            p_top1 = (rank == 0).mean(axis=0) if len(rank) else np.full(len(est), np.nan)
+            p_top3 = (rank < 3).mean(axis=0) if len(rank) else np.full(len(est), np.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p_one = norm.sf(est / se)
+            p_holm = holm(np.where(np.isfinite(p_one), p_one, 1.0))
+            for i, lead in enumerate(self.players):
+                rows.append({"label": out, "lead": lead, "value_function": self.value_function,
+                             "estimate": est[i], "ci_low": est[i] - z * se[i], "ci_high": est[i] + z * se[i],
+                             "data_se": self.data_se[i, k], "mc_se": self.mc_se[i, k], "total_se": se[i],
+                             "p_top1": p_top1[i], "p_top3": p_top3[i], "p_holm": p_holm[i],
+                             "n_records": self.n_records})
+        return pd.DataFrame(rows)
+
+    def supported_differences(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Pairwise 'lead A adds more than lead B' per output, two-sided z-tests on the draws' covariance, Holm
+        across the n(n−1)/2 pairs of an output. Returns the supported pairs (A the larger) with the difference and
+        the adjusted p-value."""
+        total = self.total_draws()
+        rows = []
+        n = len(self.players)
+        for k, out in enumerate(self.outputs):
+            if not np.isfinite(self.estimate[:, k]).all():
+                continue
+            pairs, ps, diffs = [], [], []
+            for i in range(n):
+                for j in range(i + 1, n):
+                    diff = self.estimate[i, k] - self.estimate[j, k]
+                    se = np.std(total[:, i, k] - total[:, j, k], ddof=1)
+                    if not np.isfinite(se):
+                        p = 1.0
+                    else:
+                        p = 2 * norm.sf(abs(diff) / se) if se > 0 else (0.0 if diff != 0 else 1.0)
+                    pairs.append((i, j))
+                    ps.append(p if np.isfinite(p) else 1.0)
+                    diffs.append(diff)
+            adj = holm(np.array(ps))
+            for (i, j), d, p in zip(pairs, diffs, adj):
+                if p < alpha:
+                    a, b = (i, j) if d > 0 else (j, i)
+                    rows.append({"label": out, "value_function": self.value_function, "more_important":
+                                 self.players[a], "less_important": self.players[b], "difference": abs(d),
+                                 "p_holm": p})
+        return pd.DataFrame(rows, columns=["label", "value_function", "more_important", "less_important",
+                                           "difference", "p_holm"])
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control)."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p)
+    adj = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def rank_agreement(a: ShapleyDraws, b: ShapleyDraws, alpha: float = 0.05) -> pd.DataFrame:
+    """Kendall tau between the lead rankings of two value functions, per output, with a percentile interval from
+    the joint draws (both must be computed with the same multipliers on the same records)."""
+    if a.players != b.players or a.draws.shape[0] != b.draws.shape[0]:
+        raise ValueError("rank agreement needs the same players and the same number of joint draws")
+    da, db = a.total_draws(), b.total_draws(random_state=1)
+    rows = []
+    for out in a.outputs:
+        if out not in b.outputs:
+            continue
+        ka, kb = a.outputs.index(out), b.outputs.index(out)
+        tau = kendalltau(a.estimate[:, ka], b.estimate[:, kb]).statistic
+        taus = np.array([kendalltau(da[d, :, ka], db[d, :, kb]).statistic for d in range(len(da))])
+        taus = taus[np.isfinite(taus)]
+        lo, hi = (np.quantile(taus, [alpha / 2, 1 - alpha / 2]) if len(taus) else (np.nan, np.nan))
+        rows.append({"label": out, "value_function_a": a.value_function, "value_function_b": b.value_function,
+                     "kendall_tau": tau, "ci_low": lo, "ci_high": hi,
+                     "agree": bool(lo > 0) if np.isfinite(lo) else False})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------- estimators
+def shapley_coefficients(n_players: int) -> np.ndarray:
+    """(2^n, n) matrix ``C`` with ``φ = Cᵀ v``: C[S, i] = w(|S| − 1) if i ∈ S else −w(|S|) (w(n) = 0)."""
+    masks = all_coalitions(n_players)
+    size = masks.sum(axis=1)
+    w = np.append(shapley_weights(n_players), 0.0)
+    return np.where(masks, w[np.maximum(size - 1, 0)][:, None], -w[size][:, None])
+
+
+def exact_global_draws(game: GlobalScoreGame, multipliers: np.ndarray, *, batch_coalitions: int = 128,
+                       value_function: str = "", progress: bool = False) -> ShapleyDraws:
+    """Exact lead Shapley values of a global masked-model game (all 2^n coalitions) with multiplier-bootstrap
+    draws. Streams over coalitions: memory is O(batch × records × labels), never all coalitions' predictions."""
+    n = game.n_players
+    masks = all_coalitions(n)
+    coef = shapley_coefficients(n)
+    y = game.y
+    if multipliers.shape[1] != len(y):
+        raise ValueError(f"multipliers are for {multipliers.shape[1]} records, the game has {len(y)}")
+    n_out = len(game.outputs)
+    phi = np.zeros((n, n_out))
+    draws = np.zeros((len(multipliers), n, n_out))
+    v_first = v_last = None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(masks), desc="coalitions (with CIs)", unit="coalition")
+    for a in range(0, len(masks), batch_coalitions):
+        m = masks[a:a + batch_coalitions]
+        p = game.local(m)  # (c, n_records, n_out)
+        vals, contrib = score_contributions(y, p, game.score)
+        delta = np.einsum("br,cro->bco", multipliers, contrib)
+        c = coef[a:a + len(m)]
+        phi += np.einsum("ci,co->io", c, np.nan_to_num(vals))
+        draws += np.einsum("ci,bco->bio", c, delta)
+        if a == 0:
+            v_first = vals[0]
+        v_last = vals[-1]
+        if bar is not None:
+            bar.update(len(m))
+    if bar is not None:
+        bar.close()
+    bad = ~np.isfinite(v_last)  # a label with one class in these records: no value
+    phi[:, bad] = np.nan
+    draws[:, :, bad] = np.nan
+    return ShapleyDraws(estimate=phi, draws=draws + phi, mc_se=np.zeros_like(phi), players=list(game.players),
+                        outputs=list(game.outputs), v_none=v_first, v_all=v_last, n_records=len(y),
+                        value_function=value_function or game.description, method="exact")
+
+
+class TableGame(Game):
+    """A global game whose values are looked up: ``values[code]`` of shape (rows, outputs) per coalition code
+    (player i = bit i). Asking for a coalition that is not in the table is an error: a replayed estimator must
+    ask for exactly the coalitions it asked for the first time."""
+
+    def __init__(self, players: list[str], outputs: list[str], values: dict[int, np.ndarray]):
+        self.players, self.outputs = list(players), list(outputs)
+        self.values = values
+        self.n_rows = next(iter(values.values())).shape[0]
+        self._bits = 1 << np.arange(len(players))
+        self.description = "table of coalition values"
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        codes = (np.atleast_2d(masks).astype(np.int64) * self._bits).sum(axis=1)
+        missing = [int(c) for c in codes if int(c) not in self.values]
+        if missing:
+            raise KeyError(f"coalitions {missing[:5]} were not evaluated in the original run")
+        return np.stack([self.values[int(c)] for c in codes])
+
+
+def replayed_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley, values: dict[int, np.ndarray],
+                   contributions: dict[int, np.ndarray], multipliers: np.ndarray, players: list[str],
+                   outputs: list[str], value_function: str = "") -> ShapleyDraws:
+    """Draws for a Monte Carlo estimate of a global game: the estimator (deterministic given its seed, budget and
+    tol=0) is replayed on a :class:`TableGame` whose rows are the multiplier draws of the coalitions it evaluated.
+
+    values : code → (n_outputs,) value of each evaluated coalition; contributions : code → (n_records, n_outputs)
+    """
+    table = {}
+    for code, v in values.items():
+        a = contributions.get(code)
+        delta = np.zeros((len(multipliers), len(v))) if a is None else multipliers @ a
+        table[code] = np.asarray(v)[None, :] + delta
+    replay = estimator(TableGame(players, outputs, table))
+    draws = replay.values  # (n_draws, n_players, n_outputs): g(v̂ + δ*), around g(v̂) = the estimate
+    est = result.values[0]
+    n_records = next(iter(contributions.values())).shape[0] if contributions else 0
+    return ShapleyDraws(estimate=est, draws=draws, mc_se=result.std_error[0], players=list(players),
+                        outputs=list(outputs), v_none=result.base_values[0], v_all=result.full_values[0],
+                        n_records=n_records, value_function=value_function or result.game, method=result.method)
+
+
+# ------------------------------------------------------------------------------------------- reporting
+IMPORTANCE_COLUMNS = ["label", "lead", "value_function", "estimate", "ci_low", "ci_high", "mc_se", "p_top1",
+                      "p_top3", "n_pos_heldout", "n_neg_heldout", "status", "data_se", "total_se", "p_holm",
+                      "n_records"]
+
+
+def lead_importance_table(results: list[ShapleyDraws], n_pos: dict[str, int], n_neg: dict[str, int],
+                          min_heldout_positives: int) -> pd.DataFrame:
+    """Long table of every value function's lead importance, with ``status`` 'ranked' or 'insufficient' (fewer
+    held-out positives or negatives than ``min_heldout_positives``: listed, never ranked)."""
+    parts = []
+    for res in results:
+        t = res.summary()
+        t["n_pos_heldout"] = t["label"].map(n_pos).astype(int)
+        t["n_neg_heldout"] = t["label"].map(n_neg).astype(int)
+        enough = (t["n_pos_heldout"] >= min_heldout_positives) & (t["n_neg_heldout"] >= min_heldout_positives)
+        t["status"] = np.where(enough & np.isfinite(t["estimate"]), "ranked", "insufficient")
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)[IMPORTANCE_COLUMNS]

@@ -1,0 +1,156 @@
+"""Uncertainty over the records for lead importance: DeLong contributions, multiplier draws, baselines shared by
+the value functions, and calibration by simulation (a reduced run of benchmarks/bench_importance_calibration.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecgfeat.importance import GlobalScoreGame, RetrainGame, exact_shapley, regression_shapley
+from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, rank_agreement,
+                                          replayed_draws, score_contributions, shapley_coefficients)
+from ecgfeat.importance.simulation import (CohortDesign, calibration_replication, simulate_lead_cohort,
+                                           summarise_calibration)
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.scoring import auroc, neg_log_loss
+
+
+def _delong_variance(y: np.ndarray, p: np.ndarray) -> float:
+    """DeLong's variance from its definition (all positive-negative pairs)."""
+    pos, neg = p[y == 1], p[y == 0]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    return v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg)
+
+
+def test_auroc_contributions_give_delong_variance_and_ignore_unknown_labels():
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.3).astype(float)
+    p = np.round(rng.random((2, 300)) * 0.5 + 0.4 * y, 2)  # rounded: ties
+    y_nan = y.copy()
+    y_nan[:20] = np.nan
+    values, contrib = score_contributions(y_nan[:, None], p[:, :, None], "auroc")
+    known = ~np.isnan(y_nan)
+    for c in range(2):
+        assert values[c, 0] == pytest.approx(auroc(y[known], p[c, known]), abs=1e-12)
+        assert (contrib[c, :, 0] ** 2).sum() == pytest.approx(_delong_variance(y[known], p[c, known]), rel=1e-9)
+        assert np.all(contrib[c, :20, 0] == 0)
+        assert contrib[c, :, 0].sum() == pytest.approx(0, abs=1e-12)
+
+
+def test_log_likelihood_contributions_give_the_variance_of_a_mean():
+    rng = np.random.default_rng(1)
+    y = (rng.random(200) < 0.4).astype(float)
+    p = rng.uniform(0.05, 0.95, 200)
+    values, contrib = score_contributions(y[:, None], p[None, :, None], "neg_log_loss")
+    ll = y * np.log(p) + (1 - y) * np.log(1 - p)
+    assert values[0, 0] == pytest.approx(neg_log_loss(y, p))
+    assert (contrib[0, :, 0] ** 2).sum() == pytest.approx(ll.var(ddof=1) / len(ll))
+
+
+def test_shapley_coefficients_reproduce_exact_shapley():
+    rng = np.random.default_rng(2)
+    v = rng.standard_normal((16, 1, 1))
+    from ecgfeat.importance.exact import shapley_from_values
+
+    assert np.allclose(shapley_coefficients(4).T @ v[:, 0, 0], shapley_from_values(v)[0, :, 0], atol=1e-14)
+
+
+def test_holm_matches_the_step_down_definition():
+    p = np.array([0.01, 0.04, 0.03, 0.5])
+    # sorted 0.01, 0.03, 0.04, 0.5 × 4, 3, 2, 1 = 0.04, 0.09, 0.08→0.09 (monotone), 0.5
+    assert np.allclose(holm(p), [0.04, 0.09, 0.09, 0.5])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, Y = simulate_lead_cohort(1500, random_state=3)
+    tr = np.arange(len(X)) < 1100
+    model = LeadGroupedXGBClassifier(n_estimators=40, max_depth=3, imbalance="none", early_stopping_rounds=None,
+                                     lead_dropout=0.3, empty_dropout=0.05).fit(X[tr], Y[tr])
+    return X, Y, tr, model
+
+
+def test_exact_draws_equal_exact_shapley_and_the_analytic_standard_error(fitted):
+    X, Y, tr, model = fitted
+    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
+                           empty_output=model.priors_)
+    draws = exact_global_draws(game, multiplier_weights(int((~tr).sum()), 4000, random_state=0),
+                               batch_coalitions=16)
+    assert np.allclose(draws.estimate, exact_shapley(game).values[0], atol=1e-12)
+    # analytic: the influence of φ is the Shapley combination of the coalitions' contributions
+    masks = np.array([[(c >> i) & 1 for i in range(game.n_players)] for c in range(2 ** game.n_players)], bool)
+    _, contrib = score_contributions(game.y, game.local(masks), "auroc")
+    infl = np.einsum("ci,cro->rio", shapley_coefficients(game.n_players), contrib)
+    analytic = np.sqrt((infl ** 2).sum(axis=0))
+    assert np.allclose(draws.data_se, analytic, rtol=0.06)
+    assert np.all(draws.mc_se == 0)
+
+
+def test_replayed_monte_carlo_draws_match_the_exact_path_when_every_coalition_is_evaluated(fitted):
+    X, Y, tr, model = fitted
+    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
+                           empty_output=model.priors_)
+    xi = multiplier_weights(int((~tr).sum()), 50, random_state=1)
+    exact = exact_global_draws(game, xi)
+    masks = np.array([[(c >> i) & 1 for i in range(game.n_players)] for c in range(2 ** game.n_players)], bool)
+    vals, contrib = score_contributions(game.y, game.local(masks), "auroc")
+
+    def estimator(g):
+        return regression_shapley(g, random_state=0, tol=0.0, max_evaluations=None)
+
+    result = estimator(game)  # 6 players: the sampler ends up evaluating every coalition (exact)
+    replay = replayed_draws(estimator, result, dict(enumerate(vals)), dict(enumerate(contrib)), xi,
+                            game.players, game.outputs)
+    assert np.allclose(replay.draws, exact.draws, atol=1e-10)
+    agree = rank_agreement(exact, replay)
+    assert np.allclose(agree["kendall_tau"], 1.0) and agree["agree"].all()
+
+
+def test_all_lead_dropout_puts_the_empty_model_output_near_the_prevalence():
+    """Tolerance: 0.03 absolute, with 3,000 training rows and 5 % empty rows in each of 2 dropout copies."""
+    X, Y = simulate_lead_cohort(3000, random_state=4)
+    model = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, imbalance="none", early_stopping_rounds=None,
+                                     lead_dropout=0.3, empty_dropout=0.05).fit(X, Y)
+    empty = model.predict_label_proba(np.full((1, X.shape[1]), np.nan))[0]
+    assert np.all(np.abs(empty - np.asarray(model.priors_)) < 0.03), (empty, model.priors_)
+    # without it the empty input is off-distribution and class weights move it further
+    weighted = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, early_stopping_rounds=None,
+                                        lead_dropout=0.3).fit(X, Y)
+    assert np.abs(weighted.predict_label_proba(np.full((1, X.shape[1]), np.nan))[0]
+                  - np.asarray(weighted.priors_)).max() > 0.1
+
+
+@pytest.mark.parametrize("score", ["auroc", "neg_log_loss"])
+def test_masked_and_retraining_games_share_the_baseline(fitted, score):
+    X, Y, tr, model = fitted
+    none = np.zeros((1, 6), bool)
+    priors = model.priors_
+    missing = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score=score,
+                              empty_output=priors)
+    background = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score=score,
+                                 masking="background", background=X[tr].iloc[:8].to_numpy(), empty_output=priors)
+    retrain = RetrainGame(lambda leads: None, X[tr], Y[tr], X[~tr], Y[~tr], model.lead_groups_, score=score)
+    v = [g(none)[0, 0] for g in (missing, background, retrain)]
+    assert np.allclose(v[0], v[1], atol=1e-12) and np.allclose(v[0], v[2], atol=1e-12)
+    if score == "auroc":
+        assert np.allclose(v[0], 0.5)
+
+
+@pytest.mark.slow
+def test_confidence_intervals_cover_and_the_null_label_is_not_ranked():
+    """A reduced calibration run (12 replications, missing masking and retraining, 20,000 population rows):
+    coverage of the 95 % CIs pooled over leads and labels, the family-wise false-positive rate of the null label
+    and recovery of the planted lead. The full run is benchmarks/bench_importance_calibration.py."""
+    rows = pd.concat([calibration_replication(seed, n_records=1500, truth_records=20_000,
+                                              value_functions=("missing", "retrain"), retrain_evaluations=40)
+                      for seed in range(12)], ignore_index=True)
+    inside = (rows.ci_low <= rows.truth) & (rows.truth <= rows.ci_high)
+    pooled = inside.groupby(rows.value_function).mean()
+    assert (pooled >= 0.88).all() and (pooled <= 0.99).all(), pooled
+    s = summarise_calibration(rows, CohortDesign())
+    assert s["null_fwer"] <= 2 / 12
+    assert s["planted_top1"] == 1.0
+    # and with the data SE dropped the intervals would not cover (the test can fail)
+    narrow = (rows.estimate - rows.truth).abs() <= 1.96 * rows.mc_se
+    assert narrow.mean() < 0.5
