@@ -28,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ecgfeat.importance.simulation import (VALUE_FUNCTIONS, CohortDesign, calibration_replication,
-                                           summarise_calibration)
+from ecgfeat.importance.simulation import CohortDesign
+from ecgfeat.study.calibration import VALUE_FUNCTIONS, calibration_replication, summarise_calibration
 
 
 def main() -> None:

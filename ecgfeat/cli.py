@@ -26,6 +26,7 @@ from .features import FeatureConfig, extract_features
 from .features.extract_features import summarise_feature_qc
 from .features.record_features import METHODS
 from .importance import GlobalScoreGame, MaskedModelGame, lead_shapley
+from .importance.inference import exact_global_draws, lead_importance_table, multiplier_weights
 from .models.classifier import LeadGroupedXGBClassifier
 from .models.metrics import evaluate_labels
 from .paths import shared_dir
@@ -273,28 +274,48 @@ def _cmd_importance(args: argparse.Namespace) -> int:
                             args.allow_training_records)
     _model_labels(model, data)
     X = data.X.iloc[: args.max_rows]
-    if args.game == "global":
-        game = GlobalScoreGame(model.predict_label_proba, X, data.Y[model.labels_].iloc[: args.max_rows],
-                               model.lead_groups_, score="auroc", outputs=model.labels_)
-    else:
-        game = MaskedModelGame(model.predict_label_proba, X, model.lead_groups_, outputs=model.labels_)
-    print(f"lead Shapley ({game.description}) on {len(X)} records of the '{args.split}' split")
-    res = lead_shapley(game, args.method, random_state=args.seed, tol=args.tol, progress=not args.quiet)
-    table = pd.DataFrame(res.values[0].T if args.game == "global" else res.mean_abs().T.to_numpy(),
-                         index=res.outputs, columns=res.players)
-    what = "contribution to held-out AUROC" if args.game == "global" else "mean |value| of the predicted probability"
-    print(f"{res.method} lead Shapley, {what}; {res.n_evaluations} coalitions")
-    n_pos = (data.Y[model.labels_].iloc[: args.max_rows] == 1).sum()
-    if args.game == "global":
-        few = [lab for lab in model.labels_ if n_pos[lab] < args.min_positives]
-        table.loc[few] = np.nan  # a ranking from a handful of positives is noise
+    Y = data.Y[model.labels_].iloc[: args.max_rows]
+    priors = getattr(model, "priors_", None)
+    if args.game == "global":  # exact (4,096 coalitions) with 95 % CIs over the scored records
+        game = GlobalScoreGame(model.predict_label_proba, X, Y, model.lead_groups_, score="auroc",
+                               outputs=model.labels_, empty_output=priors)
+        print(f"lead Shapley ({game.description}) on {len(X)} records of the '{args.split}' split; 95 % CIs over "
+              f"records ({args.draws} multiplier-bootstrap draws of DeLong contributions)")
+        draws = exact_global_draws(game, multiplier_weights(len(X), args.draws, args.seed), value_function="missing",
+                                   progress=not args.quiet)
+        n_pos = {lab: int((Y[lab] == 1).sum()) for lab in model.labels_}
+        n_neg = {lab: int((Y[lab] == 0).sum()) for lab in model.labels_}
+        table = lead_importance_table([draws], n_pos, n_neg, args.min_positives)
+        few = [lab for lab in model.labels_ if min(n_pos[lab], n_neg[lab]) < args.min_positives]
         if few:
-            print(f"not ranked (fewer than {args.min_positives} positives among the scored records): "
-                  + ", ".join(f"{lab} ({int(n_pos[lab])})" for lab in few))
-    table.insert(0, "n_pos", n_pos.reindex(table.index).astype(int))
-    print(table.round(4).to_string())
+            print(f"not ranked (fewer than {args.min_positives} positives or negatives among the scored records): "
+                  + ", ".join(f"{lab} ({n_pos[lab]}+/{n_neg[lab]}-)" for lab in few))
+        for lab in model.labels_:
+            if lab in few:
+                continue
+            part = table[table.label == lab].sort_values("estimate", ascending=False)
+            print(f"{lab} (n+={n_pos[lab]}, n-={n_neg[lab]}): " + "; ".join(
+                f"{r.lead} {r.estimate:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] P(top1) {r.p_top1:.2f}"
+                + (" *" if r.p_holm < 0.05 else "") for r in part.head(5).itertuples()))
+        print("* the lead adds to the AUROC (Holm-adjusted over the 12 leads, p < 0.05); full table with --out")
+    else:
+        game = MaskedModelGame(model.predict_label_proba, X, model.lead_groups_, outputs=model.labels_,
+                               empty_output=priors)
+        print(f"lead Shapley ({game.description}) on {len(X)} records of the '{args.split}' split")
+        res = lead_shapley(game, args.method, random_state=args.seed, tol=args.tol, progress=not args.quiet)
+        mean_abs = np.abs(res.values).mean(axis=0)
+        se = np.abs(res.values).std(axis=0, ddof=1) / np.sqrt(max(len(X), 1)) if len(X) > 1 \
+            else np.full_like(mean_abs, np.nan)
+        table = pd.DataFrame([{"label": out, "lead": lead, "mean_abs": mean_abs[i, k], "se": se[i, k],
+                               "n_records": len(X)} for k, out in enumerate(res.outputs)
+                              for i, lead in enumerate(res.players)])
+        print(f"{res.method} lead Shapley, mean |value| of the predicted probability ± 1.96 SE over the "
+              f"{len(X)} records; {res.n_evaluations} coalitions; v(∅) = training prevalence")
+        wide = table.assign(text=[f"{m:.3f}±{1.96 * e:.3f}" for m, e in zip(table.mean_abs, table.se)]) \
+            .pivot(index="label", columns="lead", values="text").reindex(index=res.outputs, columns=res.players)
+        print(wide.to_string())
     if args.out:
-        table.to_csv(args.out)
+        table.to_csv(args.out, index=False)
     return 0
 
 
@@ -476,13 +497,15 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--game", choices=["local", "global"], default="local",
                     help="local: explain each record's probability; global: the held-out AUROC per label")
     im.add_argument("--method", choices=["auto", "exact", "permutation", "regression"], default="auto",
-                    help="auto = exact for 12 leads (4,096 coalitions)")
+                    help="local game; auto = exact for 12 leads (4,096 coalitions). The global game is always exact")
     im.add_argument("--tol", type=float, default=0.01, help="Monte Carlo stopping tolerance (fraction of the total)")
     im.add_argument("--max-rows", type=_positive, default=500, help="records to explain (the first N)")
     im.add_argument("--min-positives", type=_positive, default=5,
-                    help="global game: labels with fewer positives among the scored records are not ranked")
-    im.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
-    im.add_argument("--out", default=None, help="CSV (labels x leads)")
+                    help="global game: labels with fewer positives (or negatives) among the scored records are "
+                         "not ranked")
+    im.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo sampler and the CI draws")
+    im.add_argument("--draws", type=_positive, default=400, help="global game: bootstrap draws for the 95 %% CIs")
+    im.add_argument("--out", default=None, help="CSV, long format (label, lead, estimate, CI, …)")
     im.add_argument("--quiet", action="store_true", help="no progress bar")
     im.set_defaults(func=_cmd_importance)
 

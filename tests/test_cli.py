@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,13 +90,17 @@ def test_train_evaluate_importance_explain_on_held_out_records(chain, capsys):
 
     assert main(["importance", "--model", m, "--features", f, "--labels", lab, "--game", "global", "--quiet",
                  "--out", str(chain / "imp.csv")]) == 0
-    imp = pd.read_csv(chain / "imp.csv", index_col=0)
-    assert list(imp.columns) == ["n_pos", "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    imp = pd.read_csv(chain / "imp.csv")
+    assert list(imp.columns[:12]) == ["label", "lead", "value_function", "estimate", "ci_low", "ci_high", "mc_se",
+                                      "p_top1", "p_top3", "n_pos_heldout", "n_neg_heldout", "status"]
     out = capsys.readouterr().out
     assert f"on {n_test} records of the 'test' split" in out and "not ranked (fewer than 5 positives" in out
-    few = imp[imp.n_pos < 5]
-    assert len(few) and few.drop(columns="n_pos").isna().all().all()
-    assert imp[imp.n_pos >= 5].drop(columns="n_pos").notna().all().all()
+    few = imp[(imp.n_pos_heldout < 5) | (imp.n_neg_heldout < 5)]
+    assert len(few) and (few.status == "insufficient").all()
+    ranked = imp[imp.status == "ranked"]
+    assert len(ranked) and (ranked.ci_low <= ranked.estimate).all() and (ranked.estimate <= ranked.ci_high).all()
+    assert (ranked.ci_high - ranked.ci_low > 0).any()
+    assert np.allclose(ranked.groupby("label").p_top1.sum(), 1.0)
 
     rid = labels.loc[labels.split == "test", "record_id"].iloc[0]
     assert main(["explain", rid, "--model", m, "--features", f, "--index", str(chain / "idx" / "index.csv"),

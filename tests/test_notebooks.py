@@ -45,5 +45,5 @@ def _small_run(tmp_path: Path) -> Path:
 
     cfg = StudyConfig(name="nb", source="synthetic", synthetic_records=90, n_boot=30, n_folds=3,
                       lead_sets=["12-lead", "single-II", "single-V1", "precordial"], local_rows=20, retrain_evaluations=0,
-                      k_max=3, exhaustive_up_to=2)
+                      k_max=3, exhaustive_up_to=2, min_heldout_positives=5)
     return run_study(cfg, artifacts=tmp_path, run_id="nb", progress=False)

@@ -12,9 +12,25 @@ def test_shared_sample_study_ci_config(shared, tmp_path, capsys):
     assert main(["study", "shared-sample", "--artifacts", str(tmp_path), "--run-id", "ci", "--quiet"]) == 0
     run = tmp_path / "ci"
     report = (run / "report.md").read_text()
-    assert "## Lead Shapley values" in report and "SYNTHETIC" not in report
-    for png in ("auroc_internal", "auroc_external", "auroc_difference", "lead_shapley_global", "lead_shapley_local",
-                "lead_shapley_retrain", "performance_vs_k", "mc_convergence"):
+    assert "## Lead importance" in report and "SYNTHETIC" not in report
+    imp = pd.read_csv(run / "tables" / "lead_importance.csv")
+    assert list(imp.columns[:12]) == ["label", "lead", "value_function", "estimate", "ci_low", "ci_high", "mc_se",
+                                      "p_top1", "p_top3", "n_pos_heldout", "n_neg_heldout", "status"]
+    minimum = json.loads((run / "manifest.json").read_text())["config"]["min_heldout_positives"]
+    ranked = imp[imp.status == "ranked"]
+    assert (ranked.n_pos_heldout >= minimum).all() and (ranked.n_neg_heldout >= minimum).all()
+    assert ((imp.n_pos_heldout < minimum) == (imp.status == "insufficient")).all()
+    assert set(imp.value_function) == {"missing", "background", "retrain"}
+    assert (ranked.ci_low <= ranked.estimate).all() and (ranked.estimate <= ranked.ci_high).all()
+    for table in ("value_function_agreement", "lead_differences"):  # claims only about ranked labels
+        claims = pd.read_csv(run / "tables" / f"{table}.csv")
+        assert set(claims.label) <= set(ranked.label)
+    for lab in set(imp[imp.status == "insufficient"].label):
+        assert f"| {lab} |" in report and f"| {lab} | missing |" not in report
+    figures = ["auroc_internal", "auroc_external", "auroc_difference", "masked_vs_retrained", "mc_convergence"]
+    if len(ranked):
+        figures += ["lead_importance_missing", "lead_importance_background", "performance_vs_k"]
+    for png in figures:
         assert f"figures/{png}.png" in report
         img = mpimg.imread(run / "figures" / f"{png}.png")
         assert img.shape[0] > 100 and img.shape[1] > 100
@@ -75,8 +91,8 @@ def test_step_subcommands_on_a_small_synthetic_run(tmp_path, capsys):
     assert main(["importance", "--model", str(tmp_path / "model"), "--features", f,
                  "--labels", lab, "--game", "global", "--max-rows", "60",
                  "--out", str(tmp_path / "imp.csv")]) == 0
-    imp = pd.read_csv(tmp_path / "imp.csv", index_col=0)
-    assert imp.drop(columns="n_pos").loc["RSR_V1"].idxmax() == "V1"
+    imp = pd.read_csv(tmp_path / "imp.csv").query("label == 'RSR_V1'")
+    assert imp.loc[imp.estimate.idxmax(), "lead"] == "V1" and (imp.status == "ranked").all()
     assert (run / "report.html").exists()
     (run / "figures" / "auroc_internal.png").unlink()
     assert main(["report", str(run)]) == 0

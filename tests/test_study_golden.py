@@ -13,7 +13,8 @@ import pandas as pd
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden_small_synthetic.json"
 TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auroc.csv": None,
           "lead_shapley_local_meanabs.csv": None, "best_lead_sets.csv": ["label", "method", "k"],
-          "lead_shapley_retrain_auroc.csv": None}
+          "lead_shapley_retrain_auroc.csv": None, "lead_importance.csv": ["label", "value_function", "lead"],
+          "value_function_agreement.csv": None, "label_counts.csv": None}
 
 
 def small_study(folder: Path) -> dict[str, dict]:
@@ -22,7 +23,7 @@ def small_study(folder: Path) -> dict[str, dict]:
     cfg = StudyConfig(name="golden", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
                       lead_sets=["12-lead", "single-V1", "single-II", "limb"], local_rows=10, n_estimators=40,
                       retrain_labels=["RSR_V1"], retrain_evaluations=30, retrain_n_estimators=20, k_max=2,
-                      exhaustive_up_to=2, min_positives=5, n_jobs=1)
+                      exhaustive_up_to=2, min_positives=5, min_heldout_positives=5, n_draws=100, n_jobs=1)
     run = run_study(cfg, artifacts=folder, run_id="golden", progress=False)
     out = {}
     for name in TABLES:

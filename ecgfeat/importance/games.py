@@ -191,6 +191,15 @@ def content_hash(*parts) -> str:
     return h.hexdigest()
 
 
+def _fit_predict(make_model: Callable[[tuple[str, ...]], object], leads: tuple[str, ...], X_train, y_train,
+                 X_test) -> np.ndarray:
+    """Held-out probabilities (n_test, n_outputs) of a model trained on ``leads`` only."""
+    model = make_model(leads)
+    model.fit(X_train, y_train)
+    p = model.predict_label_proba(X_test) if hasattr(model, "predict_label_proba") else model.predict_proba(X_test)
+    return _as_2d(p)
+
+
 class RetrainGame(Game):
     """Global game: ``v(S)`` = held-out score of a model trained on only the leads in ``S``.
 
@@ -238,12 +247,6 @@ class RetrainGame(Game):
         prior = np.nanmean(self.y_train.to_numpy(), axis=0)
         return np.broadcast_to(prior, self.y_test.shape).copy()
 
-    def _fit_predict(self, leads: tuple[str, ...]) -> np.ndarray:
-        model = self.make_model(leads)
-        model.fit(self.X_train, self.y_train.set_axis(self.outputs, axis=1))
-        p = model.predict_label_proba(self.X_test) if hasattr(model, "predict_label_proba") \
-            else model.predict_proba(self.X_test)
-        return _as_2d(p)
 
     def held_out_predictions(self) -> dict[tuple[str, ...], np.ndarray]:
         """(n_test, n_outputs) held-out probabilities of every coalition evaluated so far, by lead tuple."""
@@ -282,8 +285,10 @@ class RetrainGame(Game):
                 self.hits += 1
             else:
                 todo[leads] = path
+        # a module-level task with its inputs (never the game, whose prediction store grows while tasks are sent)
+        y_named = self.y_train.set_axis(self.outputs, axis=1)
         values = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(self._fit_predict)(leads) for leads in todo)
+            delayed(_fit_predict)(self.make_model, leads, self.X_train, y_named, self.X_test) for leads in todo)
         bar = tqdm(values, total=len(todo), desc="coalition models", unit="fit",
                    disable=not self.progress or not todo)
         for (leads, path), p in zip(todo.items(), bar):

@@ -28,26 +28,50 @@ class ReportFigure(Figure):
 
 
 def auroc_heatmap(table: pd.DataFrame, title: str, center: float | None = None, cmap: str = "viridis",
-                  vmin: float = 0.5, vmax: float = 1.0, fmt: str = "{:.2f}") -> Figure:
-    """Heatmap of a labels × lead-sets table (AUROC, or a difference with ``center=0``)."""
-    fig = ReportFigure(figsize=(max(6, 0.55 * table.shape[1] + 2), max(2.5, 0.42 * table.shape[0] + 1.5)))
+                  vmin: float = 0.5, vmax: float = 1.0, fmt: str = "{:.2f}", low: pd.DataFrame | None = None,
+                  high: pd.DataFrame | None = None, row_notes: dict[str, str] | None = None) -> Figure:
+    """Heatmap of a labels × lead-sets table (AUROC, or a difference with ``center=0``).
+
+    low, high : tables like ``table`` with each cell's 95 % CI, printed under the value
+    row_notes : text appended to a row's label, e.g. its n
+    Values outside [vmin, vmax] take the end colours, and the colour bar then shows an arrow at that end.
+    """
+    fig = ReportFigure(figsize=(max(6, 0.62 * table.shape[1] + 2.5), max(2.5, 0.5 * table.shape[0] + 1.5)))
     ax = fig.subplots()
     data = table.to_numpy(dtype=float)
     if center is not None:
-        lim = np.nanmax(np.abs(data - center)) or 0.1
-        vmin, vmax, cmap = center - lim, center + lim, "RdBu_r"
+        lim = np.nanmax(np.abs(data - center)) if np.isfinite(data).any() else 0.1
+        vmin, vmax, cmap = center - (lim or 0.1), center + (lim or 0.1), "RdBu_r"
+    below, above = bool(np.nanmin(data) < vmin) if np.isfinite(data).any() else False, \
+        bool(np.nanmax(data) > vmax) if np.isfinite(data).any() else False
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((below, above), "neither")
     im = ax.imshow(data, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(table.shape[1]), table.columns, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
+    names = [f"{r} {row_notes[r]}" if row_notes and r in row_notes else str(r) for r in table.index]
+    ax.set_yticks(range(table.shape[0]), names, fontsize=7)
+    lo = None if low is None else low.reindex_like(table).to_numpy(dtype=float)
+    hi = None if high is None else high.reindex_like(table).to_numpy(dtype=float)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             if np.isfinite(data[i, j]):
-                ax.text(j, i, fmt.format(data[i, j]), ha="center", va="center", fontsize=6,
+                text = fmt.format(data[i, j])
+                if lo is not None and hi is not None and np.isfinite(lo[i, j]):
+                    text += f"\n{lo[i, j]:.2f}–{hi[i, j]:.2f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=5 if lo is not None else 6,
                         color="white" if (data[i, j] - vmin) / (vmax - vmin + 1e-12) < 0.5 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.03)
+    bar = fig.colorbar(im, ax=ax, fraction=0.03, extend=extend)
+    if extend != "neither":
+        bar.set_label("arrow: values beyond the scale", fontsize=7)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _panel_grid(n: int, width: float = 3.4, height: float = 2.5):
+    ncol = min(4, max(n, 1))
+    nrow = int(np.ceil(max(n, 1) / ncol))
+    fig = ReportFigure(figsize=(max(width * ncol, 5.5), height * nrow))
+    return fig, fig.subplots(nrow, ncol, squeeze=False)
 
 
 def lead_shapley_bars(values: pd.DataFrame, errors: pd.DataFrame | None, title: str,
@@ -55,10 +79,7 @@ def lead_shapley_bars(values: pd.DataFrame, errors: pd.DataFrame | None, title: 
     """One bar chart per label (rows of ``values``: labels; columns: leads) with ±1.96 SE error bars.
     ``highlight`` (label → lead) colours a lead expected to matter (e.g. planted)."""
     labels = list(values.index)
-    ncol = min(4, len(labels))
-    nrow = int(np.ceil(len(labels) / ncol))
-    fig = ReportFigure(figsize=(3.4 * ncol, 2.5 * nrow))
-    axes = fig.subplots(nrow, ncol, squeeze=False)
+    fig, axes = _panel_grid(len(labels))
     for ax, lab in zip(axes.ravel(), labels):
         v = values.loc[lab]
         e = None if errors is None else 1.96 * errors.loc[lab].reindex(v.index).to_numpy()
@@ -75,6 +96,65 @@ def lead_shapley_bars(values: pd.DataFrame, errors: pd.DataFrame | None, title: 
     return fig
 
 
+def lead_importance_bars(table: pd.DataFrame, title: str, highlight: dict[str, str] | None = None,
+                         leads: Sequence[str] | None = None) -> Figure:
+    """Lead importance with 95 % CIs, one panel per label, from the long table ``tables/lead_importance.csv``
+    (one value function, ranked labels). Each panel's title gives the held-out n (positives/negatives); a lead
+    whose CI lies above 0 after Holm's correction over the leads is drawn solid, the others hatched."""
+    labels = list(dict.fromkeys(table["label"]))
+    fig, axes = _panel_grid(len(labels), 3.6, 2.7)
+    for ax, lab in zip(axes.ravel(), labels):
+        part = table[table["label"] == lab].set_index("lead")
+        if leads is not None:
+            part = part.reindex([lead for lead in leads if lead in part.index])
+        est = part["estimate"].to_numpy()
+        err = np.vstack([est - part["ci_low"].to_numpy(), part["ci_high"].to_numpy() - est])
+        supported = (part["p_holm"] < 0.05).to_numpy()
+        colors = ["tab:red" if highlight and highlight.get(lab) == lead else "tab:blue" for lead in part.index]
+        bars = ax.bar(range(len(part)), est, yerr=err, color=colors, capsize=2, error_kw={"lw": 0.8})
+        for bar, ok in zip(bars, supported):
+            if not ok:
+                bar.set_alpha(0.45)
+                bar.set_hatch("//")
+        ax.set_xticks(range(len(part)), part.index, rotation=90, fontsize=7)
+        ax.axhline(0, color="black", lw=0.5)
+        first = part.iloc[0]
+        ax.set_title(f"{lab} (held-out n+={int(first.n_pos_heldout)}, n−={int(first.n_neg_heldout)})", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes.ravel()[len(labels):]:
+        ax.axis("off")
+    fig.suptitle(f"{title}\nsolid: the lead adds to the score (Holm-adjusted over leads, p < 0.05); hatched: not "
+                 "supported", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def masked_vs_retrained(table: pd.DataFrame, title: str, notes: dict[str, str] | None = None) -> Figure:
+    """Held-out AUROC of each coalition evaluated by the retraining game: the masked model (x) vs a model retrained
+    on the coalition (y), one panel per label, with the identity line. ``notes``: text per label for its panel
+    title (e.g. its n)."""
+    labels = list(dict.fromkeys(table["label"]))
+    fig, axes = _panel_grid(len(labels), 3.2, 3.0)
+    for ax, lab in zip(axes.ravel(), labels):
+        part = table[table["label"] == lab]
+        sc = ax.scatter(part["masked_auroc"], part["retrained_auroc"], c=part["n_leads"], cmap="viridis", s=12,
+                        vmin=0, vmax=12)
+        lo = float(np.nanmin(part[["masked_auroc", "retrained_auroc"]].to_numpy())) - 0.02
+        ax.plot([lo, 1], [lo, 1], color="grey", lw=0.6, ls="--")
+        ax.set_xlabel("masked model AUROC", fontsize=7)
+        ax.set_ylabel("retrained model AUROC", fontsize=7)
+        note = f", {notes[lab]}" if notes and lab in notes else ""
+        ax.set_title(f"{lab} ({len(part)} coalitions{note})", fontsize=7)
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.tick_params(labelsize=7)
+    fig.subplots_adjust(wspace=0.45)
+    fig.colorbar(sc, ax=axes.ravel().tolist(), fraction=0.03, label="leads in coalition")
+    for ax in axes.ravel()[len(labels):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
 def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC") -> Figure:
     """Value of the best k-lead set per label: Shapley-ranked vs greedy vs exhaustive, k = 1…6."""
     labels = list(dict.fromkeys(best_sets["label"]))
@@ -88,8 +168,14 @@ def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC")
         part = best_sets[best_sets["label"] == lab]
         for method, (style, name) in styles.items():
             m = part[part["method"] == method]
-            ax.plot(m["k"], m["value"], style, label=name, ms=4)
-        ax.set_title(lab, fontsize=9)
+            if {"ci_low", "ci_high"} <= set(m.columns):
+                ax.errorbar(m["k"], m["value"], yerr=[m["value"] - m["ci_low"], m["ci_high"] - m["value"]],
+                            fmt=style, label=name, ms=4, capsize=2, lw=0.8)
+            else:
+                ax.plot(m["k"], m["value"], style, label=name, ms=4)
+        first = part.iloc[0]
+        ax.set_title(f"{lab} (held-out n+={int(first.n_pos_heldout)}, n−={int(first.n_neg_heldout)})"
+                     if "n_pos_heldout" in part else lab, fontsize=8)
         ax.set_xlabel("leads (k)", fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(labelsize=7)

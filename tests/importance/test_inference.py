@@ -9,8 +9,8 @@ import pytest
 from ecgfeat.importance import GlobalScoreGame, RetrainGame, exact_shapley, regression_shapley
 from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, rank_agreement,
                                           replayed_draws, score_contributions, shapley_coefficients)
-from ecgfeat.importance.simulation import (CohortDesign, calibration_replication, simulate_lead_cohort,
-                                           summarise_calibration)
+from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
+from ecgfeat.study.calibration import calibration_replication, summarise_calibration
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
 from ecgfeat.scoring import auroc, neg_log_loss
 

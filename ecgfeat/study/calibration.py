@@ -1,0 +1,96 @@
+"""Calibration of the study's lead-importance CIs by simulation: cohorts with known population importance
+(:mod:`ecgfeat.importance.simulation`), the study's model and value functions, and population values computed on
+an independent sample. Run in full by ``benchmarks/bench_importance_calibration.py``."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..importance import GlobalScoreGame, RetrainGame, exact_shapley, regression_shapley
+from ..importance.inference import exact_global_draws, multiplier_weights, replayed_draws
+from ..importance.simulation import CohortDesign, simulate_lead_cohort
+from ..models.classifier import LeadGroupedXGBClassifier
+
+
+VALUE_FUNCTIONS = ("missing", "background", "retrain")
+
+
+def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *, n_records: int = 2000,
+                            heldout_fraction: float = 0.2, truth_records: int = 100_000,
+                            background_truth_records: int = 10_000, background_rows: int = 16,
+                            value_functions: tuple[str, ...] = VALUE_FUNCTIONS, retrain_evaluations: int = 40,
+                            n_estimators: int = 60, n_draws: int = 400) -> pd.DataFrame:
+    """One replication of the calibration study: simulate a cohort, fit the model as the study does (lead dropout,
+    all-lead dropout, no class weights), estimate global lead Shapley values of held-out AUROC with their CIs under
+    each value function, and compute the population values on an independent sample.
+
+    The retraining game is estimated with the study's regression Monte Carlo sampler (``retrain_evaluations``
+    distinct coalitions) and its truth is the exact Shapley value over all coalition models' population AUROC.
+    Returns one row per value function, label and lead: estimate, total_se, p_holm, truth.
+    """
+    X, Y = simulate_lead_cohort(n_records, design, random_state=seed)
+    rng = np.random.default_rng(seed)
+    test = np.zeros(n_records, bool)
+    test[rng.choice(n_records, int(round(heldout_fraction * n_records)), replace=False)] = True
+    X_train, Y_train, X_test, Y_test = X[~test], Y[~test], X[test], Y[test]
+    X_pop, Y_pop = simulate_lead_cohort(truth_records, design, random_state=10_000_019 + seed)
+
+    def make(leads=None, **kw):
+        return LeadGroupedXGBClassifier(leads=leads, n_estimators=n_estimators, max_depth=3, imbalance="none",
+                                        early_stopping_rounds=None, random_state=seed, **kw)
+
+    xi = multiplier_weights(len(X_test), n_draws, random_state=seed)
+    frames = []
+    masked = [vf for vf in value_functions if vf in ("missing", "background")]
+    if masked:
+        model = make(lead_dropout=0.3, empty_dropout=0.05).fit(X_train, Y_train)
+        for vf in masked:
+            bg = X_train.iloc[rng.choice(len(X_train), background_rows, replace=False)].to_numpy() \
+                if vf == "background" else None
+            game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking=vf,
+                                   background=bg, score="auroc", empty_output=model.priors_)
+            draws = exact_global_draws(game, xi, value_function=vf)
+            n_pop = truth_records if vf == "missing" else background_truth_records
+            pop = GlobalScoreGame(model.predict_label_proba, X_pop.iloc[:n_pop], Y_pop.iloc[:n_pop],
+                                  model.lead_groups_, masking=vf, background=bg, score="auroc",
+                                  empty_output=model.priors_)
+            truth = exact_shapley(pop).values[0]
+            frames.append(_replication_rows(draws, truth, seed))
+    if "retrain" in value_functions:
+        groups = make().fit(X_train.iloc[:50], Y_train.iloc[:50]).lead_groups_
+        game = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_test, Y_test, groups)
+        def estimate(g):
+            return regression_shapley(g, random_state=seed, tol=0.0, max_evaluations=retrain_evaluations)
+        result = estimate(game)
+        values, contrib = game.record_contributions()
+        draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain")
+        pop = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_pop, Y_pop, groups)
+        truth = exact_shapley(pop).values[0]
+        frames.append(_replication_rows(draws, truth, seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _replication_rows(draws, truth: np.ndarray, seed: int) -> pd.DataFrame:
+    table = draws.summary()
+    table["truth"] = truth.T.ravel()  # summary rows: label-major, then lead
+    table["seed"] = seed
+    return table[["seed", "value_function", "label", "lead", "estimate", "total_se", "mc_se", "ci_low", "ci_high",
+                  "p_holm", "p_top1", "truth"]]
+
+
+def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesign(),
+                          alpha: float = 0.05) -> dict[str, float]:
+    """Coverage of the CIs per (value function, label, lead): its minimum and median; the family-wise rate at which
+    any lead is declared important (Holm p < alpha) for the null label (worst value function); and the share of
+    replications in which the planted lead has the largest estimate for the planted label (worst value function)."""
+    inside = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
+    coverage = inside.groupby([rows["value_function"], rows["label"], rows["lead"]]).mean()
+    null = rows[rows["label"] == "null"]
+    fwer = (null["p_holm"] < alpha).groupby([null["value_function"], null["seed"]]).any() \
+        .groupby(level=0).mean()
+    planted = rows[rows["label"] == "planted"]
+    top = planted.loc[planted.groupby(["value_function", "seed"])["estimate"].idxmax()]
+    top1 = (top["lead"] == design.planted_lead).groupby(top["value_function"]).mean()
+    return {"coverage_min": float(coverage.min()), "coverage_median": float(coverage.median()),
+            "null_fwer": float(fwer.max()), "planted_top1": float(top1.min()),
+            "replications": int(rows["seed"].nunique())}

@@ -1,0 +1,141 @@
+"""Running a study end to end, and redrawing a finished run's report."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import logging
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .._parallel import worker_count
+from ..artifacts import LABELS_FILE
+from ..exceptions import ConfigError
+from ..models.metrics import scorable_labels
+from ..paths import shared_dir
+from ..records.splits import assign_folds, labels_with_split
+from ..records.synthetic import PLANTED
+from .config import StudyConfig
+from .data import load_data
+from .importance_step import lead_importance_step
+from .lead_set_models import evaluate_lead_sets
+from .report import write_report
+
+logger = logging.getLogger("ecgfeat.study")
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("ecgfeat", "numpy", "scipy", "pandas", "wfdb", "neurokit2", "scikit-learn", "xgboost-cpu",
+                "shap", "joblib"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _git_commit() -> str:
+    """The commit of the ecgfeat source when it runs from a git checkout (with '+dirty' for local changes),
+    else 'installed package (no git checkout)'."""
+    source = Path(__file__).resolve().parents[2]  # the checkout holding ecgfeat/study/run.py
+    if not (source / ".git").exists():
+        return "installed package (no git checkout)"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git not available)"
+    return commit + ("+dirty" if dirty else "")
+
+
+def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str | None = None,
+              shared: str | Path | None = None, progress: bool = True, verbose: bool = False) -> Path:
+    """Run every step of the study and return the run folder.
+
+    progress : progress bars (total and ETA) for every long step and a one-line summary of feature QC
+    verbose : also log a warning for every lead whose features are NaN (always listed in ``feature_qc.csv``)
+    """
+    def prog(it, desc, total=None):
+        return tqdm(it, desc=desc, total=total, disable=not progress)
+
+    t_start = time.perf_counter()
+    cfg = dataclasses.replace(cfg, n_jobs=worker_count(cfg.n_jobs))
+    run_id = run_id or f"{cfg.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+    out = Path(artifacts) / run_id
+    tables = out / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    shared = Path(shared) if shared else shared_dir()
+    index, X, Y, X_ext, Y_ext, desc, hashes = load_data(cfg, shared, out, progress, verbose)
+    labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
+    missing = [lab for lab in labels if lab not in Y.columns]
+    if missing:
+        raise ConfigError(f"labels {missing} are not in label set {cfg.label_set!r}")
+    if not labels:
+        raise ConfigError(f"no label has {cfg.min_positives} positives; lower min_positives or add data")
+    Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
+    folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
+    labels_with_split(index, Y, folds, int(folds.max())).to_csv(out / LABELS_FILE, index=False)
+    internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
+    imp = lead_importance_step(cfg, X, Y, folds, tables, progress)
+    planted = None
+    if cfg.source == "synthetic":
+        planted = PLANTED
+    elapsed = time.perf_counter() - t_start
+    report = write_report(cfg, out, desc, Y, internal, external, imp, planted, elapsed)
+    manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
+                "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
+                "git_commit": _git_commit(), "platform": {"system": platform.platform(),
+                                                          "machine": platform.machine(),
+                                                          "python": platform.python_implementation()
+                                                          + " " + platform.python_version(),
+                                                          "cpus": os.cpu_count()},
+                "data_files": "data_files.sha256",
+                "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
+                "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
+                "synthetic": cfg.source == "synthetic",
+                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how",
+                                                   "global_seconds", "local_seconds", "local_n") if k in imp}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    logger.info("study written to %s (%s)", out, report)
+    return out
+
+
+def redraw_report(run: Path) -> Path:
+    """Rebuild ``report.md`` and its figures from a run's tables and manifest (no recomputation)."""
+    run = Path(run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    cfg = StudyConfig(**manifest["config"])
+    tables = run / "tables"
+    labels = manifest["labels"]
+    Y = pd.read_csv(run / "labels.csv")[labels]
+    internal = pd.read_csv(tables / "auroc_internal.csv")
+    external = pd.read_csv(tables / "auroc_external.csv") if (tables / "auroc_external.csv").exists() \
+        else pd.DataFrame()
+    imp: dict[str, Any] = dict(manifest.get("importance", {}))
+    imp["global"] = pd.read_csv(tables / "lead_shapley_global_auroc.csv", index_col=0)
+    imp["global_v"] = pd.read_csv(tables / "lead_shapley_global_v.csv", index_col=0)
+    imp["local"] = pd.read_csv(tables / "lead_shapley_local_meanabs.csv", index_col=0)
+    imp["local_se"] = pd.read_csv(tables / "lead_shapley_local_meanabs_se.csv", index_col=0)
+    imp["best_sets"] = pd.read_csv(tables / "best_lead_sets.csv")
+    imp["mc_curve"] = pd.read_csv(tables / "mc_convergence.csv")
+    imp["counts"] = pd.read_csv(tables / "label_counts.csv", index_col=0)
+    imp["lead_importance"] = pd.read_csv(tables / "lead_importance.csv")
+    imp["agreement"] = pd.read_csv(tables / "value_function_agreement.csv")
+    imp["differences"] = pd.read_csv(tables / "lead_differences.csv")
+    if (tables / "masked_vs_retrained.csv").exists():
+        imp["masked_vs_retrained"] = pd.read_csv(tables / "masked_vs_retrained.csv")
+    planted = None
+    if manifest.get("synthetic"):
+        planted = PLANTED
+    return write_report(cfg, run, manifest["data"], Y, internal, external, imp, planted, manifest["seconds"])
