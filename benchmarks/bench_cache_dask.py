@@ -5,17 +5,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cinc_index  # noqa: E402
+from _common import cinc_index
 
-from ecgfeat.features import FeatureConfig, extract_features  # noqa: E402
+from ecgfeat.features import FeatureConfig, extract_features
 
 
 def main() -> None:

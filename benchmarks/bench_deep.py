@@ -10,7 +10,6 @@ Full configuration (documented, GPU advised): ``--rate 250 --epochs 60 --width 6
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,13 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import scored_sample  # noqa: E402
+from _common import scored_sample
 
-from ecgfeat.importance import GlobalScoreGame, exact_shapley, permutation_shapley  # noqa: E402
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
-from ecgfeat.models.deep import DeepECGClassifier, flat_predict, prepare_signals, signal_lead_groups  # noqa: E402
-from ecgfeat.models.metrics import evaluate_labels  # noqa: E402
+from ecgfeat.importance import GlobalScoreGame, exact_shapley, permutation_shapley
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.models.deep import DeepECGClassifier, flat_predict, prepare_signals, signal_lead_groups
+from ecgfeat.models.metrics import evaluate_labels
 
 
 def main() -> None:

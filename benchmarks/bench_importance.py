@@ -16,21 +16,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import shap
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ecgfeat.importance import (MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,  # noqa: E402
+from ecgfeat.importance import (MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
                                 regression_shapley)
-from ecgfeat.importance.shap_bridge import LeadMasker  # noqa: E402
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
-from ecgfeat.models.synthetic import make_lead_cohort  # noqa: E402
+from ecgfeat.importance.shap_bridge import LeadMasker
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.models.synthetic import make_lead_cohort
 
 
 def bench_exact(n_rows: int = 1000) -> None:
@@ -130,7 +127,7 @@ def bench_sampler(which: str = "synthetic", n_rows: int = 10, seeds: int = 5) ->
 def bench_retrain() -> None:
     from _common import sample_features
 
-    from ecgfeat.records.splits import assign_folds, split_by_folds
+    from ecgfeat.records.splits import assign_folds
 
     index, X, Y = sample_features()
     Y = Y[["SR", "AFIB", "STach"]]

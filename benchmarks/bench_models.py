@@ -13,19 +13,17 @@ full-dataset results.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import scored_sample  # noqa: E402
+from _common import scored_sample
 
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
-from ecgfeat.models.lead_sets import LEAD_SETS  # noqa: E402
-from ecgfeat.models.protocols import cross_validated_predictions  # noqa: E402
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.models.lead_sets import LEAD_SETS
+from ecgfeat.models.protocols import cross_validated_predictions
 
 
 def macro(pred, boot: int) -> dict:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cinc_index, peak_rss_mb, run_arm  # noqa: E402
+from _common import cinc_index, peak_rss_mb, run_arm
 
 FULL_DATASET = 45152  # records in "A large scale 12-lead ECG database for arrhythmia study"
 
