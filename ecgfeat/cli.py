@@ -31,6 +31,7 @@ from .models.classifier import LeadGroupedXGBClassifier
 from .models.metrics import evaluate_labels
 from .paths import shared_dir
 from .records import LabelTable, read_indexes, read_saved_index, save_index
+from .records.fetch import fetch_dataset
 from .records.splits import split_table
 from .study import NAMED_CONFIGS, StudyConfig, redraw_report, run_study
 
@@ -150,8 +151,6 @@ def _model_labels(model: LeadGroupedXGBClassifier, data: LabelledFeatures) -> No
 
 # ------------------------------------------------------------------------------------------------ commands
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .records.fetch import fetch_dataset  # urllib only; kept with the one command that downloads
-
     report = fetch_dataset(args.dataset, args.dest, n_records=args.records, sampling_rate=args.rate,
                            base_url=args.base_url, progress=not args.quiet)
     print(f"fetched {args.dataset} into {args.dest}: {len(report.downloaded)} downloaded "

@@ -6,6 +6,7 @@ both score with these, so a lead's value and a model's reported AUROC are the sa
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 
 SCORES = ("auroc", "neg_log_loss")
 _EPS = 1e-7  # probabilities are clipped to [eps, 1 - eps] before a log-loss
@@ -13,8 +14,6 @@ _EPS = 1e-7  # probabilities are clipped to [eps, 1 - eps] before a log-loss
 
 def auroc(y: np.ndarray, p: np.ndarray) -> float:
     """Area under the ROC curve via the Mann-Whitney statistic (ties count one half); NaN for one class."""
-    from scipy.stats import rankdata
-
     y = np.asarray(y, bool)
     n1 = int(y.sum())
     n0 = len(y) - n1

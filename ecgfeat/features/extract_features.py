@@ -20,9 +20,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+import warnings
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, parallel_config
+from tqdm.auto import tqdm
 
 from .._parallel import worker_count
 from ..exceptions import InvalidRecordError
@@ -104,8 +107,6 @@ def chunk_key(rows: list[tuple[Any, Any]], config: FeatureConfig) -> str:
 def _extract_chunk(rows: list[tuple[Any, Any]], config: FeatureConfig, cache_dir: str | None,
                    part: str | None, log: bool = True) -> tuple[pd.DataFrame | str, list[dict]]:
     """Worker: features of ``rows`` ((label, index row or EcgRecord) pairs)."""
-    import warnings
-
     cache = None if cache_dir is None else FeatureCache(cache_dir)
     columns = feature_columns(config.leads)
     data = np.full((len(rows), len(columns)), np.nan, dtype=np.float32)
@@ -158,9 +159,6 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
     log_lead_problems : log a warning per lead with NaN features (they are always in the QC table;
         :func:`summarise_feature_qc` gives a one-line summary instead)
     """
-    from joblib import Parallel, delayed, parallel_config
-    from tqdm.auto import tqdm
-
     config = config.validate()
     if backend in ("loky", "threading", "multiprocessing"):  # a Dask cluster has its own workers
         n_jobs = worker_count(n_jobs)
@@ -183,7 +181,7 @@ def extract_features(records: pd.DataFrame | Iterable[EcgRecord], config: Featur
                                      log_lead_problems) for k in todo)
     client = None
     if backend == "dask":
-        from distributed import Client
+        from distributed import Client  # optional: only with a Dask scheduler address
 
         client = Client(scheduler) if scheduler else None
         if client is None:

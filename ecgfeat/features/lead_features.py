@@ -7,8 +7,10 @@ Per-beat measurements are aggregated per record with the median (and, for a few,
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import find_peaks
 
 from .ecg_delineate import Delineation
+from .ecg_clean import bandpass
 
 FEATURE_SCHEMA_VERSION = "3"  # 2: T waves located from the median beat; 3: plausibility checks
 
@@ -70,8 +72,6 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
 
     Returns a dict over :data:`FEATURE_NAMES` (NaN where a wave was not found).
     """
-    from scipy.signal import find_peaks
-
     fs = d.sampling_rate
     to_ms = 1000.0 / fs
     xc, xs = d.cleaned[:, j], d.smooth[:, j]
@@ -82,7 +82,6 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     out = dict.fromkeys(FEATURE_NAMES, np.nan)
     noise = 1.4826 * float(np.median(np.abs(xc - xs)))
     out["noise_mv"] = noise
-    from .ecg_clean import bandpass
 
     finite = np.where(np.isfinite(raw), raw, np.nanmedian(raw))
     out["baseline_wander_mv"] = float(np.std(bandpass(finite, fs, None, 0.5)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+import warnings
 
 import numpy as np
 
@@ -81,9 +82,7 @@ def feature_columns(leads: tuple[str, ...] = LEADS) -> list[str]:
 
 
 def _neurokit_delineation(signal: np.ndarray, fs: float, method: str, usable: np.ndarray) -> Delineation:
-    import warnings
-
-    import neurokit2 as nk
+    import neurokit2 as nk  # lazy: a 1-3 s import, needed only by the 'neurokit' method
 
     cleaned = ecg_clean(np.where(np.isfinite(signal), signal, 0.0), fs)
     smooth = bandpass(cleaned, fs, None, 15.0)

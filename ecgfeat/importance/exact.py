@@ -4,6 +4,7 @@ from __future__ import annotations
 from math import factorial
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .games import Game
 from .result import LeadShapley
@@ -35,8 +36,6 @@ def exact_shapley(game: Game, progress: bool = False, batch_coalitions: int = 25
                          f"{MAX_EXACT_PLAYERS}")
     masks = all_coalitions(n)
     if progress:
-        from tqdm.auto import tqdm
-
         parts = []
         with tqdm(total=len(masks), desc="coalitions", unit="coalition") as bar:
             for a in range(0, len(masks), batch_coalitions):

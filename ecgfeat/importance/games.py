@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
 
 from .._parallel import worker_count
 from ..scoring import label_scores
@@ -265,9 +267,6 @@ class RetrainGame(Game):
         return values, contrib
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        from joblib import Parallel, delayed
-        from tqdm.auto import tqdm
-
         masks = np.atleast_2d(np.asarray(masks, dtype=bool))
         out = np.empty((len(masks), 1, len(self.outputs)))
         todo: dict[tuple[str, ...], Path | None] = {}

@@ -37,6 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, norm, rankdata
+from tqdm.auto import tqdm
 
 from ..scoring import _EPS, SCORES
 from .exact import all_coalitions, shapley_weights
@@ -253,8 +254,6 @@ def exact_global_draws(game: GlobalScoreGame, multipliers: np.ndarray, *, batch_
     v_first = v_last = None
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=len(masks), desc="coalitions (with CIs)", unit="coalition")
     for a in range(0, len(masks), batch_coalitions):
         m = masks[a:a + batch_coalitions]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import expit
+from scipy.optimize import brentq
 
 from .._constants import LEADS
 
@@ -62,8 +63,6 @@ def simulate_lead_cohort(n_records: int, design: CohortDesign = CohortDesign(),
     Xf = pd.DataFrame(X.reshape(n, -1), columns=cols)
     # intercepts for the prevalence (logistic-normal mean matched by a probit approximation)
     def intercept(sd: float) -> float:
-        from scipy.optimize import brentq
-
         g = rng_fixed.standard_normal(200_000) * sd
         return brentq(lambda b: expit(b + g).mean() - design.prevalence, -20, 20)
 

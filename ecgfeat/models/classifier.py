@@ -9,6 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils import check_array
+from sklearn.model_selection import train_test_split
+import sklearn
 
 from ..exceptions import InvalidModelError
 from ..features.lead_groups import LeadGroups
@@ -18,8 +22,6 @@ from .lead_sets import resolve_lead_set
 
 def _as_2d_labels(y) -> tuple[np.ndarray, list[str], bool, np.ndarray | None]:
     """(Y as float (n, n_labels) with NaN = unknown, label names, binary?, classes of a 1-D y)."""
-    from sklearn.utils.multiclass import type_of_target
-
     if y is None:
         raise ValueError("LeadGroupedXGBClassifier requires y to be passed, but the target y is None")
     if isinstance(y, pd.DataFrame):
@@ -152,7 +154,6 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"X lacks {len(missing)} feature columns seen in fit, e.g. {missing[:3]}")
             cols = [pos[c] for c in self.feature_names_in_[self.support_]]
             return X.iloc[:, cols].to_numpy(dtype=np.float32)
-        from sklearn.utils import check_array
 
         # arrays are taken in the fitted column order; checked by count (no feature-name warning per call)
         arr = check_array(X, ensure_all_finite="allow-nan", dtype=np.float32, copy=False)
@@ -178,8 +179,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit one booster per label (or one multi-output booster); returns self."""
         self._validate_params()
-        import xgboost as xgb
-        from sklearn.model_selection import train_test_split
+        import xgboost as xgb  # lazy: a ~2 s import, paid only by fit/save/load (not by every CLI call)
 
         if isinstance(X, pd.DataFrame):
             validate_data(self, X.to_numpy(dtype=np.float32), ensure_all_finite="allow-nan", reset=True,
@@ -252,7 +252,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             tr, va = split(known, Y[known, k])
             Xtr, ytr = Xs[tr], Y[tr, k]
             if self.imbalance == "undersample":
-                from imblearn.under_sampling import RandomUnderSampler
+                from imblearn.under_sampling import RandomUnderSampler  # lazy: only imbalance='undersample'
 
                 rus = RandomUnderSampler(random_state=int(rng.integers(2**31)))
                 sel, _ = rus.fit_resample(np.arange(len(ytr))[:, None], ytr)
@@ -340,7 +340,6 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         """Write XGBoost JSON boosters and a versioned ``manifest.json`` (features, lead groups, labels,
         thresholds, parameters, package versions, the sha256 of every booster file and an integrity hash).
         No pickle is written."""
-        import sklearn
         import xgboost
 
         check_is_fitted(self, "boosters_")

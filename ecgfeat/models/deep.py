@@ -20,11 +20,14 @@ import pandas as pd
 from .._constants import LEADS
 from . import persistence
 from .lead_sets import resolve_lead_set
+from ..records.index import load_record
+from ..records.resample import resample_signal
+from ..features.lead_groups import LeadGroups
 
 
 def _torch():
     try:
-        import torch
+        import torch  # optional extra ecgfeat[deep]
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise ImportError("deep models need PyTorch: pip install 'ecgfeat[deep]' (torch==2.13.0)") from exc
     return torch
@@ -39,9 +42,6 @@ def prepare_signals(index: pd.DataFrame, sampling_rate: float = 100.0, seconds: 
     samples are 0. With ``out`` the array is a ``.npy`` memory map written record by record, so a 45,000-record
     dataset never sits in memory.
     """
-    from ..records.index import load_record
-    from ..records.resample import resample_signal
-
     n_t = int(round(sampling_rate * seconds))
     shape = (len(index), len(LEADS), n_t)
     arr = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32, shape=shape) if out is not None \
@@ -259,8 +259,6 @@ class DeepECGClassifier:
 
 def signal_lead_groups(n_samples: int):
     """LeadGroups over flattened (12 × n_samples) signals, so the Shapley games mask whole leads of raw input."""
-    from ..features.lead_groups import LeadGroups
-
     return LeadGroups.from_columns([f"{lead}__t{t}" for lead in LEADS for t in range(n_samples)])
 
 

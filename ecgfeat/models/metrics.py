@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..scoring import auroc  # noqa: F401  (one AUROC for metrics and importance; re-exported)
+from ..records.labels import LabelTable
 
 NSR_CODE = "426783006"
 
@@ -90,8 +92,6 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
             col = y[:, k][~np.isnan(y[:, k])]
             rows.append({"label": lab, "scored": False, "n_pos": int((col == 1).sum()), "n": len(col)})
     if idx:
-        import warnings
-
         with warnings.catch_warnings():  # a replicate may hold no scorable label (tiny external sets)
             warnings.simplefilter("ignore", RuntimeWarning)
             macro_boot = np.nanmean(boots, axis=1)
@@ -142,8 +142,6 @@ def challenge_score_for_label_set(y_true: pd.DataFrame, y_pred: np.ndarray, weig
     Columns of ``y_true`` are matched to the weight classes through the label table's SNOMED codes; unknown
     (NaN) labels count as absent, as in the challenge.
     """
-    from ..records.labels import LabelTable
-
     table = LabelTable.load()
     classes, w = read_challenge_weights(weights_csv)
     col_of = {}

@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from tqdm.auto import tqdm
 
 from .._hashing import file_sha256
 from ..exceptions import ChecksumError, DownloadError, UsageError
@@ -236,7 +237,6 @@ def fetch_dataset(name: str, dest: str | Path, *, n_records: int | None = None, 
                   max_bytes=MAX_LISTING_BYTES)
     sums = parse_sha256sums(sums_path.read_text())
     files = select_files(sums, spec, n_records=n_records, sampling_rate=sampling_rate)
-    from tqdm.auto import tqdm
 
     for rel in tqdm(files, desc=f"fetch {name}", unit="file", disable=not progress):
         target = dest.joinpath(*safe_relpath(rel).parts)

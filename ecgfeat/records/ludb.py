@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import wfdb
 
 from .._constants import LEADS, canonical_lead
 from ..exceptions import DataNotFoundError, InvalidRecordError
@@ -46,8 +47,6 @@ def read_annotations(path: str | Path, lead: str) -> pd.DataFrame:
     """Manual delineation of one lead: one row per wave with ``wave`` (P/QRS/T) and ``onset``, ``peak``,
     ``offset`` sample numbers (onset/offset may be missing, -1). Sampling rate 500 Hz.
     """
-    import wfdb
-
     canon = canonical_lead(lead)
     if canon is None:
         raise ValueError(f"Unknown lead {lead!r}")

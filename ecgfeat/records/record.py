@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import wfdb
 
 from .._constants import LEADS, UNIT_TO_MV, canonical_lead
 from ..exceptions import InvalidRecordError, LeadQualityWarning
 from .files import check_signal_file
 from .header import WfdbHeader, read_header
+from .header_fields import parse_age, parse_dx, parse_sex
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +116,6 @@ def read_signal(header: WfdbHeader) -> tuple[np.ndarray, tuple[str, ...]]:
     Invalid-sample markers and non-finite values become NaN with a :class:`LeadQualityWarning`
     naming the record, lead and count.
     """
-    import wfdb
-
     rec = header.record_name
     cols, leads, others = map_leads(header)
     if not cols:
@@ -167,8 +167,6 @@ def read_record(path: str | Path, *, dataset: str = "wfdb", patient_id: str | No
     >>> rec.signal.shape, rec.leads[3]
     ((5000, 12), 'aVR')
     """
-    from .header_fields import parse_age, parse_dx, parse_sex
-
     header = read_header(path)
     signal, leads = read_signal(header)
     fields = header.comment_fields()

@@ -16,11 +16,14 @@ RSR_V1     V1      a terminal R' wave (+0.6 mV, 70 ms after R)
 """
 from __future__ import annotations
 
+import warnings
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from .._constants import LEADS
 from .record import EcgRecord
+from .resample import resample_signal
 
 PLANTED: dict[str, str] = {"TWI_V2": "V2", "STE_II": "II", "LQRSV_V5": "V5", "RSR_V1": "V1"}
 _GAINS = {"I": 0.6, "II": 1.0, "III": 0.45, "aVR": -0.8, "aVL": 0.25, "aVF": 0.7, "V1": -0.55, "V2": 0.5,
@@ -43,9 +46,7 @@ def _windows(n: int, fs: float, rpeaks: np.ndarray, start_ms: float, end_ms: flo
 def simulate_record(record_id: str, labels: dict[str, int], rng: np.random.Generator, sampling_rate: float = 500.0,
                     duration_s: float = 10.0) -> EcgRecord:
     """One synthetic 12-lead record with the planted conditions in ``labels`` (name → 0/1)."""
-    import warnings
-
-    import neurokit2 as nk
+    import neurokit2 as nk  # lazy: a 1-3 s import, needed only to simulate records
 
     fs = sampling_rate
     hr = float(rng.uniform(55, 95))
@@ -54,8 +55,6 @@ def simulate_record(record_id: str, labels: dict[str, int], rng: np.random.Gener
         base = np.asarray(nk.ecg_simulate(duration=duration_s, sampling_rate=500, heart_rate=hr, method="ecgsyn",
                                           random_state=int(rng.integers(2**31))), dtype=float)
         if fs != 500:
-            from .resample import resample_signal
-
             base = resample_signal(base[:, None], 500, fs)[:, 0]
         _, info = nk.ecg_peaks(base, sampling_rate=fs)
     r = np.asarray(info["ECG_R_Peaks"], dtype=int)
@@ -90,8 +89,6 @@ def simulate_record(record_id: str, labels: dict[str, int], rng: np.random.Gener
 def simulate_cohort(n_records: int = 240, prevalence: float = 0.35, random_state: int = 0,
                     n_jobs: int = 1) -> tuple[list[EcgRecord], pd.DataFrame]:
     """``n_records`` synthetic records and their 0/1 labels (one column per planted condition)."""
-    from joblib import Parallel, delayed
-
     rng = np.random.default_rng(random_state)
     labels = pd.DataFrame((rng.random((n_records, len(PLANTED))) < prevalence).astype(float),
                           columns=list(PLANTED), index=[f"SYN{i:05d}" for i in range(n_records)])
