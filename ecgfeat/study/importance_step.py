@@ -17,7 +17,8 @@ from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
 
-def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False) -> dict[str, Any]:
+def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False) -> dict[str, Any]:
+    """Lead importance on the last fold; ``cache_dir`` keeps the retraining game's coalition models."""
     test = np.asarray(folds == folds.max())
     # calibrated probabilities (no class weights) and every lead dropped in some rows: v(∅) is the prevalence
     model = lead_set_model(cfg, lead_dropout=cfg.importance_lead_dropout, empty_dropout=cfg.importance_empty_dropout,
@@ -34,7 +35,6 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
     counts["status"] = np.where((counts.n_pos_heldout >= cfg.min_heldout_positives)
                                 & (counts.n_neg_heldout >= cfg.min_heldout_positives), "ranked", "insufficient")
     counts.index.name = "label"
-    counts.to_csv(tables / "label_counts.csv")
     out["counts"] = counts
     xi = multiplier_weights(int(test.sum()), cfg.n_draws, random_state=cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -51,10 +51,8 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
     draws["background"] = exact_global_draws(bg_game, xi, value_function="background", progress=progress)
     out["global_seconds"] = time.perf_counter() - t0
     g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
-    g.to_csv(tables / "lead_shapley_global_auroc.csv")
     out["global"] = g
     out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": glob.full_values[0]}, index=labels)
-    out["global_v"].to_csv(tables / "lead_shapley_global_v.csv")
     # (2) local: mean |phi| of the predicted probability over held-out records (v(∅) = training prevalence)
     rows = X_test.iloc[: cfg.local_rows]
     t0 = time.perf_counter()
@@ -65,11 +63,9 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
                           progress=progress)
     out["local_seconds"] = time.perf_counter() - t0
     loc = local.mean_abs().T
-    loc.to_csv(tables / "lead_shapley_local_meanabs.csv")
     # standard error of a mean over the explained records
     loc_se = pd.DataFrame(np.abs(local.values).std(axis=0, ddof=1).T / np.sqrt(len(rows)), index=labels,
                           columns=local.players)
-    loc_se.to_csv(tables / "lead_shapley_local_meanabs_se.csv")
     out["local"], out["local_se"], out["local_n"] = loc, loc_se, len(rows)
     out["local_result"] = local
     # (3) Monte Carlo convergence against the exact global values
@@ -87,7 +83,6 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
                       "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
                       "max_se": float(np.nanmax(mc.std_error)) / scale})
     out["mc_curve"] = pd.DataFrame(curve)
-    out["mc_curve"].to_csv(tables / "mc_convergence.csv", index=False)
     # (4) reduced lead sets per label from the same global game, each set's AUROC with a DeLong 95 % CI
     sets = []
     for lab in labels:
@@ -99,7 +94,6 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
         sets.append(df.assign(label=lab, ci_low=df["value"] - Z95 * se, ci_high=df["value"] + Z95 * se,
                               n_pos_heldout=n_pos[lab], n_neg_heldout=n_neg[lab]))
     out["best_sets"] = pd.concat(sets, ignore_index=True)
-    out["best_sets"].to_csv(tables / "best_lead_sets.csv", index=False)
     # (5) retraining value function (Monte Carlo, coalition models cached on disk), CIs over the same records
     rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
     budget = cfg.retrain_evaluations if cfg.retrain_method == "regression" else cfg.retrain_pairs
@@ -110,7 +104,7 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
                                                       random_state=cfg.seed)
         rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
                          config={"n_estimators": cfg.retrain_n_estimators, "seed": cfg.seed, "imbalance": "none"},
-                         cache_dir=tables.parent.parent / ".cache" / "coalitions", n_jobs=cfg.n_jobs,
+                         cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs,
                          progress=progress)
 
         def estimate(g):
@@ -127,8 +121,6 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain")
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
-        r.to_csv(tables / "lead_shapley_retrain_auroc.csv")
-        se.to_csv(tables / "lead_shapley_retrain_auroc_se.csv")
         # masked (missing) vs retrained score of every coalition the retraining game evaluated
         codes = sorted(values)
         masks = np.array([[(c >> i) & 1 for i in range(len(rg.players))] for c in codes], dtype=bool)
@@ -138,23 +130,19 @@ def lead_importance_step(cfg, X, Y, folds, tables: Path, progress: bool = False)
                 "retrained_auroc": values[code][rl.index(lab)]}
                for j, (code, mask) in enumerate(zip(codes, masks)) for lab in rl]
         out["masked_vs_retrained"] = pd.DataFrame(cmp)
-        out["masked_vs_retrained"].to_csv(tables / "masked_vs_retrained.csv", index=False)
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
                    retrain_seconds=time.perf_counter() - t0, retrain_how=how)
     # (6) one long table, rank agreement between value functions, supported pairwise differences
     table = lead_importance_table(list(draws.values()), n_pos, n_neg, cfg.min_heldout_positives)
-    table.to_csv(tables / "lead_importance.csv", index=False)
     out["lead_importance"] = table
     names = list(draws)
     agreement = pd.concat([rank_agreement(draws[a], draws[b]) for i, a in enumerate(names) for b in names[i + 1:]],
                           ignore_index=True)
     agreement = agreement[agreement["label"].map(counts["status"]) == "ranked"]
-    agreement.to_csv(tables / "value_function_agreement.csv", index=False)
     out["agreement"] = agreement
     found = [t for t in (d.supported_differences() for d in draws.values()) if len(t)]
     diffs = pd.concat(found, ignore_index=True) if found else draws["missing"].supported_differences()
     diffs = diffs[diffs["label"].map(counts["status"]) == "ranked"]
-    diffs.to_csv(tables / "lead_differences.csv", index=False)
     out["differences"] = diffs
     out["n_test"] = int(test.sum())
     return out

@@ -1,7 +1,6 @@
 """The study's lead-set step: internal cross-validation and external test of a model per lead set."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
@@ -27,7 +26,7 @@ def _one_lead_set(cfg, name, X, Y, X_ext, Y_ext, folds):
     return res, ext
 
 
-def evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables: Path, progress) -> tuple[pd.DataFrame, ...]:
+def evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, progress) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Internal CV and external test of every lead set, lead sets in parallel (``cfg.n_jobs``)."""
     results = list(progress(Parallel(n_jobs=cfg.n_jobs, return_as="generator")(
         delayed(_one_lead_set)(cfg, name, X, Y, X_ext, Y_ext, folds) for name in cfg.lead_sets),
@@ -35,16 +34,4 @@ def evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables: Path, progress) -
     internal = pd.concat([r for r, _ in results], ignore_index=True)
     ext_rows = [e for _, e in results if e is not None]
     external = pd.concat(ext_rows, ignore_index=True) if ext_rows else pd.DataFrame()
-    internal.to_csv(tables / "auroc_internal.csv", index=False)
-    if len(external):
-        external.to_csv(tables / "auroc_external.csv", index=False)
     return internal, external
-
-
-def pivot_scores(res: pd.DataFrame, labels: list[str], lead_sets: list[str], value: str = "auroc") -> pd.DataFrame:
-    if res.empty:
-        return pd.DataFrame()
-    scored = res[res["scored"].astype(bool)]
-    return scored.pivot_table(index="label", columns="lead_set", values=value).reindex(
-        index=[lab for lab in labels + ["macro"] if lab in set(scored.label)], columns=lead_sets)
-

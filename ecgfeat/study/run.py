@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import logging
 import os
 import platform
@@ -12,23 +11,20 @@ import time
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from .._parallel import worker_count
-from ..artifacts import LABELS_FILE
+from ..artifacts import LABELS_FILE, StudyResults
 from ..exceptions import ConfigError
 from ..models.metrics import scorable_labels
 from ..paths import shared_dir
 from ..records.splits import assign_folds, labels_with_split
-from ..records.synthetic import PLANTED
+from ..reports.study_report import write_report
 from .config import StudyConfig
 from .data import load_data
 from .importance_step import lead_importance_step
 from .lead_set_models import evaluate_lead_sets
-from .report import write_report
 
 logger = logging.getLogger("ecgfeat.study")
 
@@ -86,13 +82,9 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
     folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
     labels_with_split(index, Y, folds, int(folds.max())).to_csv(out / LABELS_FILE, index=False)
-    internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, tables, prog)
-    imp = lead_importance_step(cfg, X, Y, folds, tables, progress)
-    planted = None
-    if cfg.source == "synthetic":
-        planted = PLANTED
+    internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
+    imp = lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress)
     elapsed = time.perf_counter() - t_start
-    report = write_report(cfg, out, desc, Y, internal, external, imp, planted, elapsed)
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
                 "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
                 "git_commit": _git_commit(), "platform": {"system": platform.platform(),
@@ -106,36 +98,19 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
                 "synthetic": cfg.source == "synthetic",
                 "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how",
                                                    "global_seconds", "local_seconds", "local_n") if k in imp}}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    results = StudyResults(
+        manifest=manifest, auroc_internal=internal, auroc_external=external, label_counts=imp["counts"],
+        lead_importance=imp["lead_importance"], value_function_agreement=imp["agreement"],
+        lead_differences=imp["differences"], global_auroc=imp["global"], global_v=imp["global_v"],
+        local_meanabs=imp["local"], local_meanabs_se=imp["local_se"], best_lead_sets=imp["best_sets"],
+        mc_convergence=imp["mc_curve"], retrain_auroc=imp.get("retrain"), retrain_auroc_se=imp.get("retrain_se"),
+        masked_vs_retrained=imp.get("masked_vs_retrained"))
+    results.to_run(out)
+    report = write_report(results, out)
     logger.info("study written to %s (%s)", out, report)
     return out
 
 
 def redraw_report(run: Path) -> Path:
-    """Rebuild ``report.md`` and its figures from a run's tables and manifest (no recomputation)."""
-    run = Path(run)
-    manifest = json.loads((run / "manifest.json").read_text())
-    cfg = StudyConfig(**manifest["config"])
-    tables = run / "tables"
-    labels = manifest["labels"]
-    Y = pd.read_csv(run / "labels.csv")[labels]
-    internal = pd.read_csv(tables / "auroc_internal.csv")
-    external = pd.read_csv(tables / "auroc_external.csv") if (tables / "auroc_external.csv").exists() \
-        else pd.DataFrame()
-    imp: dict[str, Any] = dict(manifest.get("importance", {}))
-    imp["global"] = pd.read_csv(tables / "lead_shapley_global_auroc.csv", index_col=0)
-    imp["global_v"] = pd.read_csv(tables / "lead_shapley_global_v.csv", index_col=0)
-    imp["local"] = pd.read_csv(tables / "lead_shapley_local_meanabs.csv", index_col=0)
-    imp["local_se"] = pd.read_csv(tables / "lead_shapley_local_meanabs_se.csv", index_col=0)
-    imp["best_sets"] = pd.read_csv(tables / "best_lead_sets.csv")
-    imp["mc_curve"] = pd.read_csv(tables / "mc_convergence.csv")
-    imp["counts"] = pd.read_csv(tables / "label_counts.csv", index_col=0)
-    imp["lead_importance"] = pd.read_csv(tables / "lead_importance.csv")
-    imp["agreement"] = pd.read_csv(tables / "value_function_agreement.csv")
-    imp["differences"] = pd.read_csv(tables / "lead_differences.csv")
-    if (tables / "masked_vs_retrained.csv").exists():
-        imp["masked_vs_retrained"] = pd.read_csv(tables / "masked_vs_retrained.csv")
-    planted = None
-    if manifest.get("synthetic"):
-        planted = PLANTED
-    return write_report(cfg, run, manifest["data"], Y, internal, external, imp, planted, manifest["seconds"])
+    """Rebuild ``report.md``, ``report.html`` and the figures from a run's tables and manifest (no recomputation)."""
+    return write_report(StudyResults.from_run(run), run)

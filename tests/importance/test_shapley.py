@@ -3,7 +3,6 @@ additive models vs TreeSHAP, and planted truth."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import shap
 

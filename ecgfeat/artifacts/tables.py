@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataNotFoundError, UsageError
+from ..exceptions import DataNotFoundError, UsageError
 
 KEYS = ["record_id", "dataset"]
 SPLIT_COLUMNS = ["fold", "split"]
