@@ -160,21 +160,11 @@ class GlobalScoreGame(Game):
         self.outputs = self.local.outputs
         self.n_rows = 1
         self.description = f"global {score} of masked model ({masking})"
-        self._memo: dict[bytes, np.ndarray] = {}
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        """Values of coalitions; each distinct coalition is computed once per game (memoised)."""
-        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
-        keys = [m.tobytes() for m in masks]
-        todo = [i for i, k in enumerate(keys) if k not in self._memo]
-        todo = list({keys[i]: i for i in todo}.values())
-        if todo:
-            for i, v in zip(todo, self._compute(masks[todo])):
-                self._memo[keys[i]] = v
-        return np.stack([self._memo[k] for k in keys])
-
-    def _compute(self, masks: np.ndarray) -> np.ndarray:
-        p = self.local(masks)  # (n_c, n_rows, n_out)
+        """Values (c, 1, outputs) of coalitions; wrap the game in a
+        :class:`~ecgfeat.importance.coalitions.CachedGame` to compute each coalition once across calls."""
+        p = self.local(np.atleast_2d(np.asarray(masks, dtype=bool)))  # (n_c, n_rows, n_out)
         return np.stack([label_scores(self.y, p[c], self.score) for c in range(len(p))])[:, None, :]
 
 

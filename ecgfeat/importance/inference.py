@@ -40,6 +40,7 @@ from scipy.stats import kendalltau, norm, rankdata
 from tqdm.auto import tqdm
 
 from ..scoring import _EPS, SCORES
+from .coalitions import coalition_codes
 from .exact import all_coalitions, shapley_weights
 from .games import Game, GlobalScoreGame
 from .result import LeadShapley
@@ -287,11 +288,10 @@ class TableGame(Game):
         self.players, self.outputs = list(players), list(outputs)
         self.values = values
         self.n_rows = next(iter(values.values())).shape[0]
-        self._bits = 1 << np.arange(len(players))
         self.description = "table of coalition values"
 
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        codes = (np.atleast_2d(masks).astype(np.int64) * self._bits).sum(axis=1)
+        codes = coalition_codes(masks)
         missing = [int(c) for c in codes if int(c) not in self.values]
         if missing:
             raise KeyError(f"coalitions {missing[:5]} were not evaluated in the original run")

@@ -1,7 +1,8 @@
 """Reduced lead sets: best k-lead sets by Shapley ranking, greedy forward selection and exhaustive search.
 
-All three read coalition values from one global game (:class:`GlobalScoreGame` or :class:`RetrainGame`), so a
-coalition is scored the same way whichever search asks for it (and a retraining game's disk cache is shared).
+All three read coalition values from one global game (:class:`GlobalScoreGame` or :class:`RetrainGame`) through
+its :class:`~ecgfeat.importance.coalitions.CachedGame` (pass the one the Shapley estimate used and no coalition is
+scored twice), so a coalition is scored the same way whichever search asks for it.
 """
 from __future__ import annotations
 
@@ -10,24 +11,19 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from .coalitions import CachedGame, coalition_code
 from .games import Game
 from .result import LeadShapley
 
 
-class _Scores:
-    """Memoised value of coalitions (by frozenset of players) for one output of a global game."""
+def _set_scores(game: CachedGame, output: int):
+    """Value of lead sets (frozensets of players) for one output of a global game, read through its cache."""
+    players = list(game.players)
 
-    def __init__(self, game: Game, output: int):
-        self.game, self.output = game, output
-        self.cache: dict[frozenset, float] = {}
-
-    def __call__(self, sets: list[frozenset]) -> list[float]:
-        todo = [s for s in dict.fromkeys(sets) if s not in self.cache]
-        if todo:
-            masks = np.array([[p in s for p in self.game.players] for s in todo], dtype=bool)
-            vals = self.game(masks)[:, 0, self.output]
-            self.cache.update(zip(todo, map(float, vals)))
-        return [self.cache[s] for s in sets]
+    def score(sets: list[frozenset]) -> list[float]:
+        codes = np.array([coalition_code(players, s) for s in sets], dtype=np.int64)
+        return [float(v) for v in game.values_of(codes)[:, 0, output]]
+    return score
 
 
 def best_lead_sets(game: Game, shapley: LeadShapley, output: str | int = 0, k_max: int = 6,
@@ -38,7 +34,7 @@ def best_lead_sets(game: Game, shapley: LeadShapley, output: str | int = 0, k_ma
     Returns columns k, method, leads ('+'-joined, canonical order), value, gap_to_best (best − value).
     """
     k_out = game.outputs.index(output) if isinstance(output, str) else output
-    score = _Scores(game, k_out)
+    score = _set_scores(game if isinstance(game, CachedGame) else CachedGame(game), k_out)
     players = list(game.players)
     order = [p for p in shapley.ranking(k_out)]
     rows = []

@@ -6,7 +6,7 @@ is one sample per player; the estimate is the mean over pairs and its standard e
 pairs divided by sqrt(pairs) (Welford running moments). Every permutation's contributions sum to
 v(all) − v(∅), so the estimate is efficient exactly, whatever the number of samples.
 
-Coalition values are memoised by bitmask, so a coalition met again (for 12 players there are only 4,096) is
+Coalition values are read through a :class:`~ecgfeat.importance.coalitions.CachedGame`, so a coalition met again (for 12 players there are only 4,096) is
 never re-evaluated; sampling stops when the largest standard error falls below ``tol`` × |v(all) − v(∅)|
 (after ``min_pairs``), or when the budget of value-function evaluations or pairs is spent.
 """
@@ -14,25 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .coalitions import CachedGame
 from .games import Game
 from .result import LeadShapley
-
-
-class _Memo:
-    def __init__(self, game: Game):
-        self.game = game
-        self.values: dict[int, np.ndarray] = {}
-        self.bits = 1 << np.arange(game.n_players)
-
-    def get(self, codes: np.ndarray) -> np.ndarray:
-        missing = [int(c) for c in np.unique(codes) if int(c) not in self.values]
-        if missing:
-            masks = ((np.asarray(missing)[:, None] & self.bits) > 0)
-            vals = self.game(masks)
-            for c, v in zip(missing, vals):
-                self.values[c] = v
-        return np.stack([self.values[int(c)] for c in codes.ravel()]).reshape(*codes.shape,
-                                                                            *self.values[int(codes.flat[0])].shape)
 
 
 def permutation_shapley(game: Game, *, random_state: int | np.random.Generator | None = None, tol: float = 0.01,
@@ -51,8 +35,8 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
     seed = random_state if isinstance(random_state, int) else None
     n = game.n_players
     full = (1 << n) - 1
-    memo = _Memo(game)
-    ends = memo.get(np.array([0, full]))
+    memo = CachedGame(game)
+    ends = memo.values_of(np.array([0, full]))
     v0, v_all = ends[0], ends[1]
     scale = float(np.max(np.abs(v_all - v0))) or 1.0
     count = 0
@@ -65,7 +49,7 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
         both = np.concatenate([perms, perms[:, ::-1]])  # antithetic partners
         prefix = np.zeros((len(both), n + 1), dtype=np.int64)
         prefix[:, 1:] = np.cumsum(1 << both, axis=1)
-        vals = memo.get(prefix)  # (2b, n+1, rows, outputs)
+        vals = memo.values_of(prefix)  # (2b, n+1, rows, outputs)
         delta = np.diff(vals, axis=1)  # contribution of the player joining at each step
         contrib = np.empty_like(delta)
         np.put_along_axis(contrib, both[:, :, None, None], delta, axis=1)

@@ -26,7 +26,7 @@ spread of the held-out correction terms. The surrogate order (1, 2 … ``order``
 as the one with the smallest estimated variance. The estimate is exactly efficient: for every coalition other
 than ∅ and N the weights ``c_i(S)`` sum to zero over players.
 
-Coalition values are memoised (bitmask), so duplicates cost nothing; sampling stops when the largest standard
+Coalition values are read through a :class:`~ecgfeat.importance.coalitions.CachedGame`, so duplicates cost nothing; sampling stops when the largest standard
 error is ≤ ``tol`` × |v(all) − v(∅)|, or when ``max_evaluations`` distinct coalitions have been evaluated; if
 every coalition has been evaluated the result is exact.
 """
@@ -37,9 +37,9 @@ from math import comb
 
 import numpy as np
 
+from .coalitions import CachedGame
 from .exact import shapley_from_values, shapley_weights
 from .games import Game
-from .permutation import _Memo
 from .result import LeadShapley
 
 
@@ -103,11 +103,11 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
     n = game.n_players
     full = (1 << n) - 1
     bits = 1 << np.arange(n)
-    memo = _Memo(game)
+    memo = CachedGame(game)
 
     border = [0, full] + [int(b) for b in bits] + [full ^ int(b) for b in bits]
     border = np.array(sorted(set(border)), dtype=np.int64)
-    memo.get(border)
+    memo.values_of(border)
     v0, v_all = memo.values[0], memo.values[full]
     shape = v0.shape  # (rows, outputs)
     scale = float(np.max(np.abs(v_all - v0))) or 1.0
@@ -144,7 +144,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
             key = min(c, full ^ c)
             if key not in fold_of:
                 fold_of[key] = int(rng.integers(n_folds))
-        memo.get(np.concatenate([drawn, full ^ drawn]))
+        memo.values_of(np.concatenate([drawn, full ^ drawn]))
         if len(memo.values) == 1 << n:
             return _exact_from_memo(game, memo, seed)
         est = _estimate(memo, pairs, fold_of, bd, n, n_folds, q_size, orders, terms, shap_of, shape, ridge)
@@ -159,7 +159,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
                        seed=seed, converged=converged, n_permutations=0, game=game.description)
 
 
-def _border(memo: _Memo, codes: np.ndarray, n: int, terms: dict) -> dict:
+def _border(memo: CachedGame, codes: np.ndarray, n: int, terms: dict) -> dict:
     """What the estimate needs of the border coalitions (fixed once they are evaluated): their values, Shapley
     coefficients, kernel weights (∅ and N pinned with a large weight), designs per order, and the kernel mass
     left to the sampled sizes."""
@@ -236,7 +236,7 @@ def _estimate(memo, pairs, fold_of, bd, n, n_folds, q_size, orders, terms, shap_
     return values, se
 
 
-def _exact_from_memo(game: Game, memo: _Memo, seed) -> LeadShapley:
+def _exact_from_memo(game: Game, memo: CachedGame, seed) -> LeadShapley:
     """All 2^n coalitions are in the memo: the Shapley values are exact."""
     vals = np.stack([memo.values[c] for c in range(1 << game.n_players)])  # (2^n, rows, outputs)
     phi = shapley_from_values(vals)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
                           regression_shapley)
+from ..importance.coalitions import CachedGame, coalition_masks
 from ..importance.inference import (Z95, exact_global_draws, lead_importance_table, multiplier_weights,
                                     rank_agreement, replayed_draws, score_contributions)
 from ..importance.lead_selection import best_lead_sets
@@ -45,7 +46,8 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="missing",
                            score="auroc", outputs=labels, empty_output=priors)
     draws = {"missing": exact_global_draws(game, xi, value_function="missing", progress=progress)}
-    glob = exact_shapley(game)  # memoised values for the lead-set searches and the Monte Carlo curve
+    scored = CachedGame(game)  # every coalition's AUROC computed once for the MC curve and the lead-set searches
+    glob = exact_shapley(scored)
     bg_game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="background",
                               background=background, score="auroc", outputs=labels, empty_output=priors)
     draws["background"] = exact_global_draws(bg_game, xi, value_function="background", progress=progress)
@@ -72,13 +74,13 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     curve = []
     scale = np.abs(glob.full_values - glob.base_values).max()
     for pairs in (2, 4, 8, 16, 32, 64):
-        mc = permutation_shapley(game, random_state=cfg.seed, tol=0.0, max_pairs=pairs, min_pairs=pairs,
+        mc = permutation_shapley(scored, random_state=cfg.seed, tol=0.0, max_pairs=pairs, min_pairs=pairs,
                                  batch_pairs=pairs)
         curve.append({"method": "permutation", "pairs": pairs, "evaluations": mc.n_evaluations,
                       "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
                       "max_se": float(np.nanmax(mc.std_error)) / scale})
     for budget in (60, 100, 200, 400, 800):
-        mc = regression_shapley(game, random_state=cfg.seed, tol=0.0, max_evaluations=budget)
+        mc = regression_shapley(scored, random_state=cfg.seed, tol=0.0, max_evaluations=budget)
         curve.append({"method": "regression", "pairs": np.nan, "evaluations": mc.n_evaluations,
                       "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
                       "max_se": float(np.nanmax(mc.std_error)) / scale})
@@ -86,7 +88,7 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     # (4) reduced lead sets per label from the same global game, each set's AUROC with a DeLong 95 % CI
     sets = []
     for lab in labels:
-        df = best_lead_sets(game, glob, lab, k_max=cfg.k_max, exhaustive_up_to=cfg.exhaustive_up_to)
+        df = best_lead_sets(scored, glob, lab, k_max=cfg.k_max, exhaustive_up_to=cfg.exhaustive_up_to)
         masks = np.array([[lead in s.split("+") for lead in game.players] for s in df["leads"]], dtype=bool)
         k = labels.index(lab)
         _, contrib = score_contributions(game.y[:, [k]], game.local(masks)[:, :, [k]], "auroc")
@@ -123,8 +125,8 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
         # masked (missing) vs retrained score of every coalition the retraining game evaluated
         codes = sorted(values)
-        masks = np.array([[(c >> i) & 1 for i in range(len(rg.players))] for c in codes], dtype=bool)
-        masked = game(masks)[:, 0, :]
+        masks = coalition_masks(codes, len(rg.players))
+        masked = scored(masks)[:, 0, :]
         cmp = [{"label": lab, "leads": "+".join(p for p, m in zip(rg.players, mask) if m) or "(none)",
                 "n_leads": int(mask.sum()), "masked_auroc": masked[j, labels.index(lab)],
                 "retrained_auroc": values[code][rl.index(lab)]}

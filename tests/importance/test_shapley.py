@@ -10,6 +10,7 @@ from ecgfeat._constants import LEADS
 from ecgfeat.features.lead_groups import LeadGroups
 from ecgfeat.importance import (Game, GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, lead_shapley,
                                 permutation_shapley, regression_shapley)
+from ecgfeat.importance.coalitions import CachedGame, coalition_code, coalition_codes, coalition_masks
 from ecgfeat.importance.shap_bridge import LeadMasker, grouped_tree_shap
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
 from ecgfeat.models.synthetic import make_lead_cohort
@@ -264,3 +265,45 @@ def test_best_lead_sets_find_the_planted_leads():
     assert set(two.loc["exhaustive", "leads"].split("+")) == {"II", "V1"}
     assert two.loc["shapley_rank", "gap_to_best"] == pytest.approx(0, abs=1e-12)
     assert (df.dropna(subset=["gap_to_best"]).gap_to_best >= -1e-12).all()  # nothing beats exhaustive
+
+
+class _CountingGame(_PolynomialGame):
+    """Counts how many times each coalition reaches the underlying game."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.calls: dict[int, int] = {}
+
+    def __call__(self, masks):
+        for code in coalition_codes(masks):
+            self.calls[int(code)] = self.calls.get(int(code), 0) + 1
+        return super().__call__(masks)
+
+
+def test_cached_game_codes_round_trip_and_values_match_the_game():
+    masks = np.random.default_rng(0).random((50, 12)) < 0.5
+    codes = coalition_codes(masks)
+    np.testing.assert_array_equal(coalition_masks(codes, 12), masks)
+    assert coalition_code([f"p{i}" for i in range(12)], ["p0", "p3"]) == 0b1001
+    game = _PolynomialGame(k=4)
+    cached = CachedGame(game)
+    np.testing.assert_array_equal(cached(masks), game(masks))
+    assert cached.n_evaluations == len(np.unique(codes))
+
+
+def test_one_cache_shared_by_estimators_and_lead_set_search_computes_each_coalition_once():
+    """Exact, permutation, regression and the lead-set search all read through one CachedGame: the underlying game
+    sees every coalition exactly once, while each estimator still counts (and budgets) its own distinct coalitions."""
+    from ecgfeat.importance.lead_selection import best_lead_sets
+
+    game = _CountingGame(n=8, k=4)
+    shared = CachedGame(game)
+    exact = exact_shapley(shared)
+    perm = permutation_shapley(shared, random_state=0, tol=0.0, max_pairs=8, min_pairs=8, batch_pairs=8)
+    reg = regression_shapley(shared, random_state=0, tol=0.0, max_evaluations=60)
+    best_lead_sets(shared, exact, k_max=3, exhaustive_up_to=3)
+    assert max(game.calls.values()) == 1 and len(game.calls) == 2 ** 8
+    assert shared.n_evaluations == 2 ** 8
+    assert perm.n_evaluations < 2 ** 8 and 58 <= reg.n_evaluations <= 60
+    fresh = regression_shapley(_PolynomialGame(n=8, k=4), random_state=0, tol=0.0, max_evaluations=60)
+    np.testing.assert_array_equal(reg.values, fresh.values)  # reading through a warm cache changes nothing
