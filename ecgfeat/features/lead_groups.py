@@ -22,14 +22,29 @@ class LeadGroups:
 
     columns: tuple[str, ...]
     groups: tuple[tuple[str, tuple[int, ...]], ...]
+    n_columns: int = -1  # from ``columns``; set alone for unnamed columns (:meth:`from_blocks`)
 
     def __post_init__(self) -> None:
-        seen = np.zeros(len(self.columns), dtype=int)
+        if self.n_columns < 0:
+            object.__setattr__(self, "n_columns", len(self.columns))
+        elif self.columns and len(self.columns) != self.n_columns:
+            raise ValueError(f"{len(self.columns)} column names for n_columns={self.n_columns}")
+        seen = np.zeros(self.n_columns, dtype=int)
         for _, idx in self.groups:
             seen[list(idx)] += 1
         if (seen != 1).any():
-            bad = [self.columns[i] for i in np.flatnonzero(seen != 1)][:5]
+            bad = [self.columns[i] if self.columns else i for i in np.flatnonzero(seen != 1)][:5]
             raise ValueError(f"every column must belong to exactly one group; these do not: {bad}")
+
+    @classmethod
+    def from_blocks(cls, names: Sequence[str], block_size: int) -> "LeadGroups":
+        """Consecutive blocks of ``block_size`` unnamed columns, one per group: a flattened (n, leads, T) signal
+        array is ``from_blocks(leads, T)`` (lead k owns columns k·T … (k+1)·T − 1)."""
+        if block_size < 1:
+            raise ValueError(f"block_size must be at least 1, got {block_size}")
+        groups = tuple((str(name), tuple(range(k * block_size, (k + 1) * block_size)))
+                       for k, name in enumerate(names))
+        return cls((), groups, len(groups) * block_size)
 
     @classmethod
     def from_columns(cls, columns: Sequence[str], remainder: str = "error") -> "LeadGroups":
@@ -69,6 +84,8 @@ class LeadGroups:
         raise KeyError(f"no group {name!r}; groups are {self.names}")
 
     def columns_of(self, name: str) -> list[str]:
+        if not self.columns:
+            raise ValueError("these groups are over unnamed columns (from_blocks); use indices()")
         return [self.columns[i] for i in self.indices(name)]
 
     def column_mask(self, present: Iterable[str] | np.ndarray) -> np.ndarray:
@@ -86,7 +103,7 @@ class LeadGroups:
             unknown = keep - set(self.names)
             if unknown:
                 raise KeyError(f"unknown groups {sorted(unknown)}; groups are {self.names}")
-        mask = np.zeros(len(self.columns), dtype=bool)
+        mask = np.zeros(self.n_columns, dtype=bool)
         for g, idx in self.groups:
             if g in keep:
                 mask[list(idx)] = True
@@ -94,7 +111,7 @@ class LeadGroups:
 
     def group_matrix(self) -> np.ndarray:
         """(n_groups, n_columns) 0/1 membership matrix."""
-        m = np.zeros((len(self.groups), len(self.columns)), dtype=np.int8)
+        m = np.zeros((len(self.groups), self.n_columns), dtype=np.int8)
         for k, (_, idx) in enumerate(self.groups):
             m[k, list(idx)] = 1
         return m
@@ -105,10 +122,12 @@ class LeadGroups:
         for name, members in mapping.items():
             idx = sorted(i for m in members for i in self.indices(canonical_lead(m) or m))
             groups.append((name, tuple(idx)))
-        return LeadGroups(self.columns, tuple(groups))
+        return LeadGroups(self.columns, tuple(groups), self.n_columns)
 
     def subset(self, names: Iterable[str]) -> "LeadGroups":
         """Groups restricted to ``names``, re-indexed over only their columns."""
-        names = [canonical_lead(n) or n for n in names]
-        cols = [c for c, keep in zip(self.columns, self.column_mask(names)) if keep]
-        return LeadGroups.from_columns(cols, remainder="group")
+        keep = self.column_mask([canonical_lead(n) or n for n in names])
+        new_index = np.cumsum(keep) - 1
+        groups = tuple((g, tuple(int(new_index[i]) for i in idx)) for g, idx in self.groups if keep[list(idx)].all())
+        cols = tuple(c for c, k in zip(self.columns, keep) if k)
+        return LeadGroups(cols, groups, int(keep.sum()))

@@ -259,7 +259,7 @@ class DeepECGClassifier:
 
 def signal_lead_groups(n_samples: int):
     """LeadGroups over flattened (12 × n_samples) signals, so the Shapley games mask whole leads of raw input."""
-    return LeadGroups.from_columns([f"{lead}__t{t}" for lead in LEADS for t in range(n_samples)])
+    return LeadGroups.from_blocks(LEADS, n_samples)
 
 
 def flat_predict(model: DeepECGClassifier, n_samples: int):
