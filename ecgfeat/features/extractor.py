@@ -1,6 +1,7 @@
 """`LeadFeatureExtractor`: the feature extraction as a scikit-learn transformer."""
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._constants import LEADS
+from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from ..records.record import EcgRecord
 from .extract_features import extract_features
 from .lead_groups import LeadGroups
@@ -32,6 +34,20 @@ class LeadFeatureExtractor(TransformerMixin, BaseEstimator):
     n_jobs, chunk_size, cache_dir, out_dir, backend, scheduler : see :func:`extract_features`
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions(set(METHODS))],
+        "anchors": [StrOptions({"lead", "consensus"})],
+        "sampling_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "leads": ["array-like"],
+        "n_jobs": [Integral],
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "cache_dir": [None, str, os.PathLike],
+        "out_dir": [None, str, os.PathLike],
+        "backend": [StrOptions({"loky", "threading", "multiprocessing", "sequential", "dask"})],
+        "scheduler": [None, str],
+        "progress": ["boolean"],
+    }
+
     def __init__(self, method: str = "ecgfeat", anchors: str = "lead", sampling_rate: float | None = None,
                  leads: tuple[str, ...] = LEADS, n_jobs: int = 1, chunk_size: int = 32,
                  cache_dir: str | None = None, out_dir: str | None = None, backend: str = "loky",
@@ -49,9 +65,7 @@ class LeadFeatureExtractor(TransformerMixin, BaseEstimator):
         self.progress = progress
 
     def _config(self) -> FeatureConfig:
-        if self.method not in METHODS:
-            raise ValueError(f"The 'method' parameter of LeadFeatureExtractor must be one of {sorted(METHODS)}. "
-                             f"Got {self.method!r} instead.")
+        validate_params(self)
         return FeatureConfig(self.method, self.anchors, self.sampling_rate, tuple(self.leads)).validate()
 
     def fit(self, X=None, y=None):

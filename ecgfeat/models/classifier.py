@@ -14,6 +14,7 @@ from sklearn.utils import check_array
 from sklearn.model_selection import train_test_split
 import sklearn
 
+from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from ..exceptions import InvalidModelError
 from ..features.lead_groups import LeadGroups
 from . import persistence
@@ -119,26 +120,28 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    # ----------------------------------------------------------------- helpers
-    def _validate_params(self) -> None:
-        choices = {"multi_strategy": ("per_label", "native"), "imbalance": ("scale_pos_weight", "undersample", "none")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be one of {allowed}. "
-                                 f"Got {getattr(self, name)!r} instead.")
-        if not 0 <= self.lead_dropout < 1:
-            raise ValueError(f"The 'lead_dropout' parameter of {type(self).__name__} must be in [0, 1). "
-                             f"Got {self.lead_dropout!r} instead.")
-        if not 0 <= self.empty_dropout < 1:
-            raise ValueError(f"The 'empty_dropout' parameter of {type(self).__name__} must be in [0, 1). "
-                             f"Got {self.empty_dropout!r} instead.")
-        if not (self.threshold == "f1" or (isinstance(self.threshold, (int, float)) and 0 < self.threshold < 1)):
-            raise ValueError(f"The 'threshold' parameter of {type(self).__name__} must be 'f1' or a probability. "
-                             f"Got {self.threshold!r} instead.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"The 'validation_fraction' parameter of {type(self).__name__} must be in (0, 1). "
-                             f"Got {self.validation_fraction!r} instead.")
+    _parameter_constraints: dict = {
+        "leads": [None, str, "array-like"],
+        "multi_strategy": [StrOptions({"per_label", "native"})],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_depth": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(Real, 0, 1, closed="right")],
+        "min_child_weight": [Interval(Real, 0, None, closed="left")],
+        "reg_lambda": [Interval(Real, 0, None, closed="left")],
+        "imbalance": [StrOptions({"scale_pos_weight", "undersample", "none"})],
+        "early_stopping_rounds": [None, Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "lead_dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout_copies": [Interval(Integral, 1, None, closed="left")],
+        "empty_dropout": [Interval(Real, 0, 1, closed="left")],
+        "threshold": [StrOptions({"f1"}), Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [None, Integral],
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+    }
 
+    # ----------------------------------------------------------------- helpers
     def _xgb_params(self, seed: int) -> dict:
         return dict(n_estimators=self.n_estimators, learning_rate=self.learning_rate, max_depth=self.max_depth,
                     subsample=self.subsample, colsample_bytree=self.colsample_bytree,
@@ -178,7 +181,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------------- fit
     def fit(self, X, y):
         """Fit one booster per label (or one multi-output booster); returns self."""
-        self._validate_params()
+        validate_params(self)
         import xgboost as xgb  # lazy: a ~2 s import, paid only by fit/save/load (not by every CLI call)
 
         if isinstance(X, pd.DataFrame):

@@ -16,8 +16,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from .._constants import LEADS
+from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from . import persistence
 from .lead_sets import resolve_lead_set
 from ..records.index import load_record
@@ -129,16 +131,32 @@ def build_network(arch: str, n_leads: int, n_labels: int, n_samples: int, width:
 
 
 # ------------------------------------------------------------------------------------------ estimator
-class DeepECGClassifier:
-    """Multi-label raw-signal classifier with the fit/predict API of the feature models.
+class DeepECGClassifier(BaseEstimator):
+    """Multi-label raw-signal classifier with the fit/predict API of the feature models (a scikit-learn estimator:
+    ``get_params``/``set_params``/``clone``; parameters checked at ``fit``).
 
     ``fit(signals, Y)`` with signals (n, 12, T) (from :func:`prepare_signals`) and Y (n, n_labels) 0/1/NaN
-    (NaN labels are left out of the loss). ``leads`` keeps only those channels. Deterministic for a seed on CPU.
+    (NaN labels are left out of the loss). ``leads`` keeps only those channels. Deterministic for a
+    ``random_state`` on CPU. ``lr`` is AdamW's peak learning rate (one-cycle schedule); ``sampling_rate`` (Hz) is the
+    rate the signals were prepared at.
     """
+
+    _parameter_constraints: dict = {
+        "arch": [StrOptions({"attia", "xresnet1d"})],
+        "leads": [str, "array-like"],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+        "device": [None, str],
+    }
 
     def __init__(self, arch: str = "xresnet1d", leads: str | Sequence[str] = "12-lead", epochs: int = 30,
                  batch_size: int = 32, lr: float = 3e-3, weight_decay: float = 1e-2, width: int = 32,
-                 sampling_rate: float = 100.0, seed: int = 0, device: str | None = None):
+                 sampling_rate: float = 100.0, random_state: int = 0, device: str | None = None):
         self.arch = arch
         self.leads = leads
         self.epochs = epochs
@@ -147,12 +165,8 @@ class DeepECGClassifier:
         self.weight_decay = weight_decay
         self.width = width
         self.sampling_rate = sampling_rate
-        self.seed = seed
+        self.random_state = random_state
         self.device = device
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("arch", "leads", "epochs", "batch_size", "lr", "weight_decay",
-                                              "width", "sampling_rate", "seed", "device")}
 
     def _device(self):
         torch = _torch()
@@ -162,10 +176,11 @@ class DeepECGClassifier:
         return np.asarray(signals, dtype=np.float32)[:, self.channels_, :]
 
     def fit(self, signals: np.ndarray, Y, verbose: bool = False) -> "DeepECGClassifier":
+        validate_params(self)
         torch = _torch()
-        torch.manual_seed(self.seed)
+        torch.manual_seed(self.random_state)
         torch.use_deterministic_algorithms(True, warn_only=True)
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         self.leads_ = resolve_lead_set(self.leads)
         self.channels_ = [LEADS.index(lead) for lead in self.leads_]
         Yv = Y.to_numpy(dtype=np.float32) if isinstance(Y, pd.DataFrame) else np.asarray(Y, np.float32)
@@ -234,7 +249,7 @@ class DeepECGClassifier:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         torch.save(self.net_.state_dict(), folder / "weights.pt")
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params(deep=False).items()}
         persistence.write_manifest(folder, type(self).__name__,
                                    {"params": params, "labels": self.labels_, "leads": list(self.leads_),
                                     "n_samples": self.n_samples_, "weights_file": "weights.pt",
@@ -246,7 +261,10 @@ class DeepECGClassifier:
         torch = _torch()
         folder = Path(folder)
         m = persistence.read_manifest(folder, cls.__name__)
-        est = cls(**m["params"])
+        params = dict(m["params"])
+        if "seed" in params:  # saved before the parameter was named random_state
+            params["random_state"] = params.pop("seed")
+        est = cls(**params)
         est.leads_ = tuple(m["leads"])
         est.channels_ = [LEADS.index(lead) for lead in est.leads_]
         est.labels_ = m["labels"]

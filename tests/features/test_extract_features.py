@@ -116,6 +116,12 @@ def test_transformer_api(small_index, fresh):
         LeadFeatureExtractor(method="magic").fit()
 
 
+def test_extractor_parameters_are_declared_and_checked_at_fit():
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    check_param_validation("LeadFeatureExtractor", LeadFeatureExtractor())
+
+
 def test_lead_groups_partition_columns():
     cols = ["I__a", "I__b", "AVR__a", "v1__a", "global__age_years"]
     with pytest.raises(ValueError, match="without a lead prefix"):

@@ -7,9 +7,10 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from ecgfeat._constants import LEADS
+from ecgfeat.exceptions import EcgfeatError
 from ecgfeat.features.record_features import feature_columns
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier, best_f1_threshold
 from ecgfeat.models.lead_sets import LEAD_SETS, LeadSubsetSelector, resolve_lead_set
@@ -20,6 +21,14 @@ from ecgfeat.models.synthetic import make_lead_cohort
 def test_sklearn_estimator_checks(estimator, check):
     # threshold=0.5: with tuned per-label thresholds predict() is deliberately not predict_proba().round()
     check(estimator)
+
+
+def test_every_parameter_is_declared_and_checked_at_fit():
+    """scikit-learn's own check: _parameter_constraints covers every parameter, and a value of a wrong type or out
+    of range for any of them fails fit with "The 'p' parameter of ... must be ... Got ... instead"."""
+    check_param_validation("LeadGroupedXGBClassifier", LeadGroupedXGBClassifier(n_estimators=5))
+    with pytest.raises(EcgfeatError, match="'subsample' parameter .* must be"):
+        LeadGroupedXGBClassifier(subsample=1.5).fit(np.zeros((4, 2)), [0, 1, 0, 1])
 
 
 @pytest.fixture(scope="module")

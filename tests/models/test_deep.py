@@ -20,12 +20,12 @@ def _batch(n=24, t=500, seed=0):
 @pytest.mark.parametrize("arch", ["attia", "xresnet1d"])
 def test_overfits_a_tiny_batch_and_keeps_label_order(arch):
     x, y = _batch()
-    m = DeepECGClassifier(arch=arch, epochs=25, batch_size=8, width=8, seed=0).fit(x, y)
+    m = DeepECGClassifier(arch=arch, epochs=25, batch_size=8, width=8, random_state=0).fit(x, y)
     assert m.history_[-1] < 0.5 * m.history_[0]  # the loss falls
     p = m.predict_label_proba(x)
     assert p.shape == (24, 2) and m.labels_ == ["v1_spike", "always_no"]
     assert ((p[:, 0] > 0.5) == (y.v1_spike == 1)).mean() == 1.0
-    again = DeepECGClassifier(arch=arch, epochs=25, batch_size=8, width=8, seed=0).fit(x, y)
+    again = DeepECGClassifier(arch=arch, epochs=25, batch_size=8, width=8, random_state=0).fit(x, y)
     np.testing.assert_allclose(again.predict_label_proba(x), p, atol=1e-5)  # deterministic with a seed
 
 
@@ -69,3 +69,31 @@ def test_prepare_signals_from_real_records(data_dir, tmp_path):
     assert sig.shape == (2, 12, 1000) and np.isfinite(sig).all() and np.abs(sig).max() > 0.1
     again = np.load(tmp_path / "s.npy", mmap_mode="r")
     np.testing.assert_array_equal(again, sig)
+
+
+def test_is_a_scikit_learn_estimator_with_checked_parameters():
+    """clone/get_params work, and sklearn's own check: every parameter declared and checked at fit."""
+    from sklearn.base import clone
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    m = DeepECGClassifier(arch="attia", epochs=3, random_state=7)
+    assert clone(m).get_params() == m.get_params() and m.get_params()["random_state"] == 7
+    check_param_validation("DeepECGClassifier", m)
+
+
+def test_a_model_saved_with_the_old_seed_parameter_still_loads(tmp_path):
+    """Models saved before the parameter was renamed random_state carry params['seed']."""
+    import json
+
+    from ecgfeat.models import persistence
+
+    x, y = _batch()
+    folder = DeepECGClassifier(arch="attia", epochs=1, width=8, random_state=3).fit(x, y).save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    payload = {k: manifest[k] for k in ("params", "labels", "leads", "n_samples", "weights_file", "torch")}
+    assert payload["params"]["random_state"] == 3
+    payload["params"]["seed"] = payload["params"].pop("random_state")
+    persistence.write_manifest(folder, "DeepECGClassifier", payload, ["weights.pt"])
+    back = DeepECGClassifier.load(folder)
+    assert back.random_state == 3
+    np.testing.assert_array_equal(back.predict_label_proba(x), DeepECGClassifier.load(folder).predict_label_proba(x))
