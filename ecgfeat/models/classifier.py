@@ -18,7 +18,7 @@ from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from ..exceptions import InvalidModelError
 from ..features.lead_groups import LeadGroups
 from . import persistence
-from .lead_sets import resolve_lead_set
+from .lead_sets import LeadSubsetSelector
 
 
 def _as_2d_labels(y) -> tuple[np.ndarray, list[str], bool, np.ndarray | None]:
@@ -197,89 +197,75 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {Xa.shape[0]} rows but y has {Y.shape[0]}")
         self.classes_ = classes if self._binary else np.array([0, 1])
         self.labels_ = names
-        groups = LeadGroups.from_columns(list(self.feature_names_in_), remainder="group")
         if self.leads is None:
-            use = [g for g in groups.names]
-        else:
-            use = list(resolve_lead_set(self.leads))
-            absent = [lead for lead in use if lead not in groups.names]
-            if absent:
-                raise ValueError(f"leads {absent} have no columns in X (columns must be '{{lead}}__{{feature}}')")
-        self.support_ = groups.column_mask(use)
+            self.support_ = np.ones(len(self.feature_names_in_), dtype=bool)
+        else:  # the lead columns only (no 'global' columns), as LeadSubsetSelector(leads) keeps them
+            selector = LeadSubsetSelector(self.leads).fit(pd.DataFrame(columns=list(self.feature_names_in_)))
+            self.support_ = selector.support_
         self.lead_groups_ = LeadGroups.from_columns(list(self.feature_names_in_[self.support_]), remainder="group")
         Xs = Xa[:, self.support_]
         rng = np.random.default_rng(self.random_state)
         self.boosters_, self.best_iterations_, self.thresholds_, self.priors_ = [], [], [], []
         self.n_features_used_ = int(self.support_.sum())
-
-        def split(idx: np.ndarray, strat: np.ndarray):
-            n_pos = int(strat.sum())
-            if self.early_stopping_rounds is None or n_pos < 4 or len(idx) - n_pos < 4:
-                return idx, None
-            seed = int(rng.integers(2**31))
-            tr, va = train_test_split(idx, test_size=self.validation_fraction, stratify=strat, random_state=seed)
-            return tr, va
-
-        if self.multi_strategy == "native":
+        if self.multi_strategy == "native":  # one multi-output booster; unknown labels count as negative
             Yf = np.nan_to_num(Y)
-            idx = np.arange(len(Xs))
-            tr, va = split(idx, Yf.max(axis=1) if Yf.shape[1] > 1 else Yf[:, 0])
-            Xtr = self._dropout(Xs[tr], rng) if self.lead_dropout > 0 or self.empty_dropout > 0 else Xs[tr]
-            Ytr = np.tile(Yf[tr], (len(Xtr) // len(tr), 1))
-            params = self._xgb_params(int(rng.integers(2**31)))
-            if va is not None:
-                params["early_stopping_rounds"] = self.early_stopping_rounds
-            model = xgb.XGBClassifier(multi_strategy="one_output_per_tree", **params)
-            model.fit(Xtr, Ytr, eval_set=[(Xs[va], Yf[va])] if va is not None else None, verbose=False)
-            best = int(getattr(model, "best_iteration", self.n_estimators - 1) or self.n_estimators - 1) \
-                if va is not None else self.n_estimators - 1
-            self.boosters_ = [model.get_booster()]
-            self.best_iterations_ = [best]
-            pv = self._booster_predict(self.boosters_[0], Xs[va] if va is not None else Xs, best)
-            yv = Yf[va] if va is not None else Yf
-            self.thresholds_ = [self._pick_threshold(yv[:, k], pv[:, k]) if va is not None else self._default_t()
-                                for k in range(Y.shape[1])]
+            booster, best, thresholds = self._fit_booster(xgb, Xs, Yf, np.arange(len(Xs)),
+                                                          Yf.max(axis=1) if Yf.shape[1] > 1 else Yf[:, 0], rng)
+            self.boosters_, self.best_iterations_, self.thresholds_ = [booster], [best], thresholds
             self.priors_ = list(np.nanmean(Y, axis=0))
             return self
-
-        for k in range(Y.shape[1]):
+        for k in range(Y.shape[1]):  # one booster per label, on the rows where the label is known
             known = np.flatnonzero(~np.isnan(Y[:, k]))
             yk = Y[known, k]
-            prior = float(yk.mean()) if len(yk) else 0.0
-            self.priors_.append(prior)
+            self.priors_.append(float(yk.mean()) if len(yk) else 0.0)
             if len(yk) == 0 or yk.min() == yk.max():  # nothing to learn: constant prior
                 self.boosters_.append(None)
                 self.best_iterations_.append(-1)
                 self.thresholds_.append(self._default_t())
                 continue
-            tr, va = split(known, Y[known, k])
-            Xtr, ytr = Xs[tr], Y[tr, k]
-            if self.imbalance == "undersample":
-                from imblearn.under_sampling import RandomUnderSampler  # lazy: only imbalance='undersample'
-
-                rus = RandomUnderSampler(random_state=int(rng.integers(2**31)))
-                sel, _ = rus.fit_resample(np.arange(len(ytr))[:, None], ytr)
-                Xtr, ytr = Xtr[sel[:, 0]], ytr[sel[:, 0]]
-            if self.lead_dropout > 0 or self.empty_dropout > 0:
-                reps = 1 + self.dropout_copies
-                Xtr, ytr = self._dropout(Xtr, rng), np.tile(ytr, reps)
-            params = self._xgb_params(int(rng.integers(2**31)))
-            if self.imbalance == "scale_pos_weight":
-                params["scale_pos_weight"] = float((ytr == 0).sum() / max((ytr == 1).sum(), 1))
-            if va is not None:
-                params["early_stopping_rounds"] = self.early_stopping_rounds
-            model = xgb.XGBClassifier(**params)
-            model.fit(Xtr, ytr, eval_set=[(Xs[va], Y[va, k])] if va is not None else None, verbose=False)
-            best = int(model.best_iteration) if va is not None else self.n_estimators - 1
-            booster = model.get_booster()
+            booster, best, thresholds = self._fit_booster(xgb, Xs, Y[:, [k]], known, yk, rng)
             self.boosters_.append(booster)
             self.best_iterations_.append(best)
-            if va is not None:
-                pv = self._booster_predict(booster, Xs[va], best)[:, 0]
-                self.thresholds_.append(self._pick_threshold(Y[va, k], pv))
-            else:
-                self.thresholds_.append(self._default_t())
+            self.thresholds_.extend(thresholds)
         return self
+
+    def _fit_booster(self, xgb, Xs: np.ndarray, Y: np.ndarray, rows: np.ndarray, strata: np.ndarray,
+                     rng: np.random.Generator):
+        """One booster on ``rows`` for the label columns of ``Y`` (one: per-label, all: native multi-output):
+        inner validation split (early stopping, thresholds), class balancing (single label), lead dropout.
+        Returns (booster, best iteration, thresholds per label column)."""
+        single = Y.shape[1] == 1
+        tr, va = rows, None
+        n_pos = int(strata.sum())
+        if self.early_stopping_rounds is not None and n_pos >= 4 and len(rows) - n_pos >= 4:
+            tr, va = train_test_split(rows, test_size=self.validation_fraction, stratify=strata,
+                                      random_state=int(rng.integers(2**31)))
+        Xtr, ytr = Xs[tr], Y[tr]
+        if single and self.imbalance == "undersample":
+            from imblearn.under_sampling import RandomUnderSampler  # lazy: only imbalance='undersample'
+
+            rus = RandomUnderSampler(random_state=int(rng.integers(2**31)))
+            sel, _ = rus.fit_resample(np.arange(len(ytr))[:, None], ytr[:, 0])
+            Xtr, ytr = Xtr[sel[:, 0]], ytr[sel[:, 0]]
+        if self.lead_dropout > 0 or self.empty_dropout > 0:
+            Xtr, ytr = self._dropout(Xtr, rng), np.tile(ytr, (1 + self.dropout_copies, 1))
+        params = self._xgb_params(int(rng.integers(2**31)))
+        if single and self.imbalance == "scale_pos_weight":
+            params["scale_pos_weight"] = float((ytr == 0).sum() / max((ytr == 1).sum(), 1))
+        if va is not None:
+            params["early_stopping_rounds"] = self.early_stopping_rounds
+        if not single:
+            params["multi_strategy"] = "one_output_per_tree"
+        target = ytr[:, 0] if single else ytr
+        model = xgb.XGBClassifier(**params)
+        model.fit(Xtr, target, eval_set=[(Xs[va], Y[va, 0] if single else Y[va])] if va is not None else None,
+                  verbose=False)
+        best = int(model.best_iteration) if va is not None else self.n_estimators - 1
+        booster = model.get_booster()
+        if va is None:
+            return booster, best, [self._default_t()] * Y.shape[1]
+        pv = self._booster_predict(booster, Xs[va], best)
+        return booster, best, [self._pick_threshold(Y[va, j], pv[:, j]) for j in range(Y.shape[1])]
 
     def _default_t(self) -> float:
         return 0.5 if self.threshold == "f1" else float(self.threshold)
