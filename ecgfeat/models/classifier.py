@@ -1,7 +1,6 @@
 """`LeadGroupedXGBClassifier`: multi-label gradient boosting on lead-grouped feature blocks."""
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 from typing import Sequence
 
@@ -12,7 +11,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils import check_array
 from sklearn.model_selection import train_test_split
-import sklearn
 
 from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from ..exceptions import InvalidModelError
@@ -350,8 +348,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             "classes": np.asarray(self.classes_).tolist(),
             "thresholds": [float(t) for t in self.thresholds_], "priors": [float(p) for p in self.priors_],
             "best_iterations": [int(b) for b in self.best_iterations_], "boosters": files,
-            "versions": {"xgboost": xgboost.__version__, "scikit-learn": sklearn.__version__,
-                         "numpy": np.__version__, "python": platform.python_version()},
+            "versions": persistence.package_versions(xgboost=xgboost.__version__),
         }
         persistence.write_manifest(folder, type(self).__name__, fields, [f for f in files if f is not None])
         return folder

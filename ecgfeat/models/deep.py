@@ -253,7 +253,8 @@ class DeepECGClassifier(BaseEstimator):
         persistence.write_manifest(folder, type(self).__name__,
                                    {"params": params, "labels": self.labels_, "leads": list(self.leads_),
                                     "n_samples": self.n_samples_, "weights_file": "weights.pt",
-                                    "torch": torch.__version__}, ["weights.pt"])
+                                    "torch": torch.__version__,
+                                    "versions": persistence.package_versions(torch=torch.__version__)}, ["weights.pt"])
         return folder
 
     @classmethod

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 from pathlib import Path
+
+import numpy as np
+import sklearn
 
 from .._hashing import file_sha256
 from ..exceptions import InvalidModelError, InvalidRecordError
@@ -17,6 +21,12 @@ from ..records.files import check_file_name
 
 MANIFEST_VERSION = 2
 MAX_MANIFEST_BYTES = 64 << 20
+
+
+def package_versions(**libraries: str) -> dict[str, str]:
+    """Versions recorded in every manifest: numpy, scikit-learn, Python, and the model library's (``libraries``)."""
+    return {**libraries, "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
 
 
 def integrity_hash(manifest: dict) -> str:

@@ -90,7 +90,8 @@ def test_a_model_saved_with_the_old_seed_parameter_still_loads(tmp_path):
     x, y = _batch()
     folder = DeepECGClassifier(arch="attia", epochs=1, width=8, random_state=3).fit(x, y).save(tmp_path / "m")
     manifest = json.loads((folder / "manifest.json").read_text())
-    payload = {k: manifest[k] for k in ("params", "labels", "leads", "n_samples", "weights_file", "torch")}
+    payload = {k: manifest[k] for k in ("params", "labels", "leads", "n_samples", "weights_file", "torch",
+                                        "versions")}
     assert payload["params"]["random_state"] == 3
     payload["params"]["seed"] = payload["params"].pop("random_state")
     persistence.write_manifest(folder, "DeepECGClassifier", payload, ["weights.pt"])
