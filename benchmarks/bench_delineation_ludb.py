@@ -13,35 +13,15 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from ecgfeat._constants import LEADS
 from ecgfeat.features.delineation_scoring import ScoreAccumulator
-from ecgfeat.features.ecg_delineate import ecg_delineate
+from ecgfeat.features.ecg_delineate import DELINEATION_METHODS, ecg_delineate
 from ecgfeat.paths import shared_dir
 from ecgfeat.records import read_record
 from ecgfeat.records.ludb import read_annotations
-
-NK_KEYS = {"ECG_P_Onsets": "p_on", "ECG_P_Peaks": "p_peak", "ECG_P_Offsets": "p_off", "ECG_R_Onsets": "qrs_on",
-           "ECG_R_Offsets": "qrs_off", "ECG_T_Peaks": "t_peak", "ECG_T_Offsets": "t_off"}
-
-
-def _nk_lead(x: np.ndarray, fs: float, method: str) -> dict[str, np.ndarray]:
-    import neurokit2 as nk
-
-    clean = nk.ecg_clean(x, sampling_rate=fs)
-    _, info = nk.ecg_peaks(clean, sampling_rate=fs)
-    out = {"r": np.asarray(info["ECG_R_Peaks"], float)}
-    if len(out["r"]) < 2:
-        return out
-    _, waves = nk.ecg_delineate(clean, info["ECG_R_Peaks"], sampling_rate=fs, method=method)
-    for k, name in NK_KEYS.items():
-        if k in waves:
-            out[name] = np.asarray(waves[k], float)
-    return out
-
 
 def run_record(path: Path, methods: list[str]) -> tuple[list, dict]:
     warnings.simplefilter("ignore")
@@ -50,17 +30,9 @@ def run_record(path: Path, methods: list[str]) -> tuple[list, dict]:
     results, seconds = [], {}
     for method in methods:
         t0 = time.perf_counter()
-        if method.startswith("ecgfeat"):
-            anchors = "consensus" if method.endswith("consensus") else "lead"
-            d = ecg_delineate(rec.signal, rec.sampling_rate, anchors=anchors)
-            dets = {lead: d.lead(j) for j, lead in enumerate(LEADS)}
-        else:
-            dets = {}
-            for j, lead in enumerate(LEADS):
-                try:
-                    dets[lead] = _nk_lead(rec.signal[:, j].astype(float), rec.sampling_rate, method)
-                except Exception:  # a stock method that fails on a lead detects nothing there
-                    dets[lead] = {}
+        name, _, anchors = method.partition("-")  # "ecgfeat-consensus": method ecgfeat, consensus anchors
+        d = ecg_delineate(rec.signal.astype(float), rec.sampling_rate, method=name, anchors=anchors or "lead")
+        dets = {lead: d.lead(j) for j, lead in enumerate(LEADS)}
         seconds[method] = time.perf_counter() - t0
         results.append((method, dets))
     return [(m, lead, ann[lead], dets[lead]) for m, dets in results for lead in LEADS], seconds
@@ -69,7 +41,9 @@ def run_record(path: Path, methods: list[str]) -> tuple[list, dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=200)
-    ap.add_argument("--methods", default="ecgfeat,ecgfeat-consensus,dwt,prominence,peak,cwt")
+    ap.add_argument("--methods", default=",".join(["ecgfeat", "ecgfeat-consensus",
+                                                   *[m for m in DELINEATION_METHODS if m != "ecgfeat"]]),
+                    help="names from ecgfeat's delineation registry; 'ecgfeat-consensus' = consensus anchors")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", default="artifacts/benchmarks")
     args = ap.parse_args()

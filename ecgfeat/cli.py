@@ -24,7 +24,7 @@ from .artifacts import (FEATURES_FILE, LABELS_FILE, KEYS, LabelledFeatures, join
 from .exceptions import ConfigError, DataNotFoundError, EcgfeatError, UsageError
 from .features import FeatureConfig, extract_features
 from .features.extract_features import summarise_feature_qc
-from .features.record_features import METHODS
+from .features.ecg_delineate import DELINEATION_METHODS
 from .importance import GlobalScoreGame, MaskedModelGame, lead_shapley
 from .importance.inference import exact_global_draws, lead_importance_table, multiplier_weights
 from .models.classifier import LeadGroupedXGBClassifier
@@ -403,7 +403,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- parser
 def _feature_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", default="ecgfeat", choices=list(METHODS),
+    p.add_argument("--method", default="ecgfeat", choices=list(DELINEATION_METHODS),
                    help="delineation: ecgfeat's own or a NeuroKit2 ecg_delineate method")
     p.add_argument("--anchors", default="lead", choices=["lead", "consensus"],
                    help="beats found per lead (leads stay independent) or on all leads together")

@@ -25,39 +25,15 @@ All positions are sample indices into the record (float, NaN when absent).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
+from .delineation import POINTS, Delineation, lead_usable
 from .ecg_clean import bandpass, ecg_clean
-
-#: Fiducial points per beat, in this column order.
-POINTS = ("r", "qrs_on", "qrs_off", "p_on", "p_peak", "p_off", "t_peak", "t_off")
-
-
-@dataclass(frozen=True)
-class Delineation:
-    """Fiducial points of one record.
-
-    points : ndarray of shape (n_leads, n_beats_max, len(POINTS)), float sample indices, NaN when absent
-    n_beats : ndarray of shape (n_leads,), beats found per lead
-    baseline : ndarray (n_leads, n_beats_max), PR-segment level per beat, in mV
-    cleaned, smooth : (n_samples, n_leads) 0.5–40 Hz cleaned and 15 Hz low-passed signals, in mV
-    """
-
-    points: np.ndarray
-    n_beats: np.ndarray
-    baseline: np.ndarray
-    cleaned: np.ndarray
-    smooth: np.ndarray
-    sampling_rate: float
-
-    def lead(self, j: int) -> dict[str, np.ndarray]:
-        n = self.n_beats[j]
-        return {name: self.points[j, :n, k] for k, name in enumerate(POINTS)}
-
+from .ecg_delineate_neurokit import NEUROKIT_METHODS, delineate_neurokit
 
 def _energy(x: np.ndarray, fs: float) -> np.ndarray:
     band = bandpass(x, fs, 8.0, 30.0)
@@ -117,19 +93,12 @@ def _trapezium(x: np.ndarray, t_m: int, t_r: int) -> int:
     return int(idx[np.argmax(area)])
 
 
-def lead_usable(x: np.ndarray) -> bool:
-    """False for leads that are all-NaN, mostly NaN or flat."""
-    finite = np.isfinite(x)
-    if finite.mean() < 0.9:
-        return False
-    return float(np.nanstd(x)) > 1e-4
-
-
-def ecg_delineate(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
-                  qrs_fraction: float = 0.02, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
-                  p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
-                  t_prior_ms: float = 100.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0) -> Delineation:
-    """Delineate every lead of ``signal`` (n_samples, n_leads), in mV, sampled at ``sampling_rate`` Hz.
+def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
+                      qrs_fraction: float = 0.02, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
+                      p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
+                      t_prior_ms: float = 100.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0) -> Delineation:
+    """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
+    at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
     Parameters
     ----------
@@ -309,3 +278,31 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
                     pts[i, 5] = p_a + c + (right[0] if len(right) else len(sdev) - 1 - c)
         prev_t_off = pts[i, 7] if np.isfinite(pts[i, 7]) else prev_t_off
     return pts, base
+
+
+#: Delineation methods by name (NeuroKit2's style: one entry point, a method argument). Every method returns a
+#: :class:`Delineation`; the feature extractor, the study config, the CLI's ``--method`` choices and the LUDB
+#: benchmark all read this registry.
+DELINEATION_METHODS: dict[str, Callable[..., Delineation]] = {
+    "ecgfeat": delineate_ecgfeat,
+    **{name: (lambda signal, sampling_rate, _m=name: delineate_neurokit(signal, sampling_rate, _m))
+       for name in NEUROKIT_METHODS},
+}
+
+
+def ecg_delineate(signal: np.ndarray, sampling_rate: float, method: str = "ecgfeat", anchors: str = "lead",
+                  **params) -> Delineation:
+    """Fiducial points of every lead of ``signal`` (n_samples, n_leads), in mV at ``sampling_rate`` Hz.
+
+    method : a name in :data:`DELINEATION_METHODS`: 'ecgfeat' (this module's method; ``anchors`` and ``params``
+        are passed to :func:`delineate_ecgfeat`) or a NeuroKit2 method ('dwt', 'peak', 'prominence', 'cwt'; each
+        lead on its own, so ``anchors`` must be 'lead').
+    """
+    if method not in DELINEATION_METHODS:
+        raise ValueError(f"delineation method must be one of {list(DELINEATION_METHODS)}, got {method!r}")
+    if method == "ecgfeat":
+        return delineate_ecgfeat(signal, sampling_rate, anchors=anchors, **params)
+    if anchors != "lead" or params:
+        raise ValueError(f"the NeuroKit2 method {method!r} delineates each lead on its own: anchors must be 'lead' "
+                         f"and it takes no other parameters (got anchors={anchors!r}, {sorted(params)})")
+    return DELINEATION_METHODS[method](signal, sampling_rate)

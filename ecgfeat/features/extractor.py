@@ -14,7 +14,8 @@ from .._validation import Integral, Interval, Real, StrOptions, validate_params
 from ..records.record import EcgRecord
 from .extract_features import extract_features
 from .lead_groups import LeadGroups
-from .record_features import METHODS, FeatureConfig, feature_columns
+from .ecg_delineate import DELINEATION_METHODS
+from .record_features import FeatureConfig, feature_columns
 
 
 class LeadFeatureExtractor(TransformerMixin, BaseEstimator):
@@ -35,7 +36,7 @@ class LeadFeatureExtractor(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "method": [StrOptions(set(METHODS))],
+        "method": [StrOptions(set(DELINEATION_METHODS))],
         "anchors": [StrOptions({"lead", "consensus"})],
         "sampling_rate": [None, Interval(Real, 0, None, closed="neither")],
         "leads": ["array-like"],

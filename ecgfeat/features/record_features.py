@@ -3,20 +3,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-import warnings
 
 import numpy as np
 
 from .._constants import LEADS
 from ..records.record import EcgRecord
 from ..records.resample import resample_signal
-from .ecg_clean import bandpass, ecg_clean
-from .ecg_delineate import POINTS, Delineation, ecg_delineate, lead_usable
+from .ecg_delineate import DELINEATION_METHODS, ecg_delineate, lead_usable
 from .lead_features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, lead_features
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("ecgfeat", "dwt", "peak", "prominence", "cwt")
 MIN_BEATS = 2
 
 #: A lead whose robust peak-to-peak amplitude (0.5th to 99.5th percentile) exceeds this is unusable: no body
@@ -61,10 +58,13 @@ class FeatureConfig:
     leads: tuple[str, ...] = LEADS
 
     def validate(self) -> "FeatureConfig":
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
+        if self.method not in DELINEATION_METHODS:
+            raise ValueError(f"method must be one of {list(DELINEATION_METHODS)}, got {self.method!r}")
         if self.anchors not in ("lead", "consensus"):
             raise ValueError(f"anchors must be 'lead' or 'consensus', got {self.anchors!r}")
+        if self.method != "ecgfeat" and self.anchors != "lead":
+            raise ValueError(f"anchors='consensus' is ecgfeat's own; the NeuroKit2 method {self.method!r} delineates "
+                             "each lead on its own (anchors='lead')")
         if self.sampling_rate is not None and self.sampling_rate <= 0:
             raise ValueError(f"sampling_rate must be positive, got {self.sampling_rate}")
         unknown = [lead for lead in self.leads if lead not in LEADS]
@@ -73,51 +73,16 @@ class FeatureConfig:
         return self
 
     def key(self) -> dict:
-        return {**asdict(self), "leads": list(self.leads), "schema": FEATURE_SCHEMA_VERSION}
+        """What the cached features of a record depend on (a change gives new cache entries)."""
+        key = {**asdict(self), "leads": list(self.leads), "schema": FEATURE_SCHEMA_VERSION}
+        if self.method == "cwt":
+            key["neurokit_cwt"] = 2  # 2: P and T waves kept when NeuroKit2 returns them for fewer beats than R peaks
+        return key
 
 
 def feature_columns(leads: tuple[str, ...] = LEADS) -> list[str]:
     """Column names ``"{lead}__{feature}"``, lead-major."""
     return [f"{lead}__{name}" for lead in leads for name in FEATURE_NAMES]
-
-
-def _neurokit_delineation(signal: np.ndarray, fs: float, method: str, usable: np.ndarray) -> Delineation:
-    import neurokit2 as nk  # lazy: a 1-3 s import, needed only by the 'neurokit' method
-
-    cleaned = ecg_clean(np.where(np.isfinite(signal), signal, 0.0), fs)
-    smooth = bandpass(cleaned, fs, None, 15.0)
-    per_lead = []
-    for j in range(signal.shape[1]):
-        if not usable[j]:
-            per_lead.append(np.zeros((0, len(POINTS))))
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            x = nk.ecg_clean(signal[:, j], sampling_rate=fs)
-            _, info = nk.ecg_peaks(x, sampling_rate=fs)
-            r = np.asarray(info["ECG_R_Peaks"], float)
-            pts = np.full((len(r), len(POINTS)), np.nan)
-            pts[:, 0] = r
-            if len(r) >= 2:
-                _, w = nk.ecg_delineate(x, info["ECG_R_Peaks"], sampling_rate=fs, method=method)
-                keys = {"qrs_on": "ECG_R_Onsets", "qrs_off": "ECG_R_Offsets", "p_on": "ECG_P_Onsets",
-                        "p_peak": "ECG_P_Peaks", "p_off": "ECG_P_Offsets", "t_peak": "ECG_T_Peaks",
-                        "t_off": "ECG_T_Offsets"}
-                for k, name in enumerate(POINTS):
-                    if name in keys and keys[name] in w and len(w[keys[name]]) == len(r):
-                        pts[:, k] = np.asarray(w[keys[name]], float)
-        per_lead.append(pts)
-    nb = max((len(p) for p in per_lead), default=0)
-    points = np.full((signal.shape[1], nb, len(POINTS)), np.nan)
-    baseline = np.full((signal.shape[1], nb), np.nan)
-    ms = fs / 1000
-    for j, p in enumerate(per_lead):
-        points[j, : len(p)] = p
-        for i in range(len(p)):
-            o = p[i, 1] if np.isfinite(p[i, 1]) else p[i, 0] - 40 * ms
-            a, b = int(max(0, o - 20 * ms)), int(max(1, o))
-            baseline[j, i] = float(np.median(smooth[a:b + 1, j]))
-    return Delineation(points, np.array([len(p) for p in per_lead]), baseline, cleaned, smooth, fs)
 
 
 def beat_consistency(x: np.ndarray, r: np.ndarray, fs: float, before_s: float = 0.25, after_s: float = 0.45,
@@ -165,10 +130,7 @@ def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureCo
     cols = [record.leads.index(lead) for lead in present]
     x = signal[:, cols].astype(np.float64) if cols else np.zeros((signal.shape[0], 0))
     usable = np.array([lead_usable(x[:, j]) for j in range(x.shape[1])], dtype=bool)
-    if config.method == "ecgfeat":
-        d = ecg_delineate(x, fs, anchors=config.anchors)
-    else:
-        d = _neurokit_delineation(x, fs, config.method, usable)
+    d = ecg_delineate(x, fs, method=config.method, anchors=config.anchors)
     row = dict.fromkeys(feature_columns(config.leads), np.nan)
     qc: list[dict] = []
 

@@ -12,7 +12,8 @@ import yaml
 from .._constants import LEADS
 from .._parallel import check_n_jobs
 from ..exceptions import ConfigError, DataNotFoundError
-from ..features.record_features import METHODS
+from ..features.ecg_delineate import DELINEATION_METHODS
+from ..features.record_features import FeatureConfig
 from ..models.lead_sets import resolve_lead_set
 from ..records import DATASETS, LabelTable
 
@@ -89,7 +90,7 @@ class StudyConfig:
             if f.type == "list[str]" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
                 fail(key, "must be a list of strings")
         choices = {"source": _SOURCES, "masking": _MASKINGS, "retrain_method": _RETRAIN_METHODS,
-                   "feature_method": METHODS, "feature_anchors": ("lead", "consensus")}
+                   "feature_method": tuple(DELINEATION_METHODS), "feature_anchors": ("lead", "consensus")}
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 fail(key, f"is not one of {list(allowed)}")
@@ -103,6 +104,10 @@ class StudyConfig:
         for key in ("importance_lead_dropout", "importance_empty_dropout"):
             if not 0 <= getattr(self, key) < 1:
                 fail(key, "must be in [0, 1)")
+        try:
+            FeatureConfig(self.feature_method, self.feature_anchors).validate()
+        except ValueError as exc:
+            raise ConfigError(f"study config {self.name!r}: feature_method/feature_anchors: {exc}") from None
         try:
             check_n_jobs(self.n_jobs)
         except ConfigError:

@@ -35,3 +35,40 @@ def test_flat_noisy_t_wave_is_found_where_it_is():
 def test_clear_t_wave_timing_unchanged():
     err = _t_peak_errors_ms(simulate_beat_train(BeatShape(), FS).astype(float))
     assert err.max() <= 6, err
+
+
+def test_registry_is_the_one_list_of_methods():
+    """The extractor, the study config and the CLI take their method choices from DELINEATION_METHODS."""
+    import pytest
+
+    from ecgfeat.cli import build_parser
+    from ecgfeat.features.ecg_delineate import DELINEATION_METHODS
+    from ecgfeat.features.extractor import LeadFeatureExtractor
+    from ecgfeat.study.config import StudyConfig
+
+    assert list(DELINEATION_METHODS) == ["ecgfeat", "dwt", "peak", "prominence", "cwt"]
+    features = build_parser()._subparsers._group_actions[0].choices["features"]
+    assert [list(a.choices) for a in features._actions if a.dest == "method"] == [list(DELINEATION_METHODS)]
+    assert LeadFeatureExtractor._parameter_constraints["method"][0].options == set(DELINEATION_METHODS)
+    with pytest.raises(ValueError, match="anchors"):
+        StudyConfig(source="synthetic", feature_method="dwt", feature_anchors="consensus")
+    with pytest.raises(ValueError, match="must be one of"):
+        ecg_delineate(np.zeros((1000, 1)), FS, method="magic")
+
+
+def test_neurokit_cwt_keeps_p_and_t_waves_it_returns_for_fewer_beats():
+    """NeuroKit2's 'cwt' returns P and T waves for 10 of 11 beats of this record; they were dropped whole (length
+    mismatch), leaving method='cwt' features without P or T. Each is now assigned to its own beat."""
+    import warnings
+
+    import neurokit2 as nk
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = nk.ecg_simulate(duration=10, sampling_rate=500, random_state=0)
+    pts = ecg_delineate(x[:, None], 500.0, method="cwt").lead(0)
+    for name in ("p_on", "p_peak", "p_off", "t_peak", "t_off"):
+        assert np.isfinite(pts[name]).mean() >= 0.9, name
+    p_before_r = pts["p_peak"] < pts["r"]
+    t_after_r = pts["t_peak"] > pts["r"]
+    assert p_before_r[np.isfinite(pts["p_peak"])].all() and t_after_r[np.isfinite(pts["t_peak"])].all()
