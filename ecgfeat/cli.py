@@ -535,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--train-datasets", default=None, help="with --data: datasets for training (comma-separated)")
     s.add_argument("--external-datasets", default=None, help="with --data: external test datasets")
     s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
-    s.add_argument("--run-id", default=None, help="name of the run folder (default: name + timestamp)")
+    s.add_argument("--run-id", default=None, help="name of the run folder (default: name + timestamp); an existing run with the same config, "
+                   "data and ecgfeat resumes from its finished steps")
     s.add_argument("--n-jobs", type=_n_jobs, default=None, help="parallel workers (-1 = every core)")
     s.add_argument("--scheduler", default=None, help="dask.distributed scheduler address for feature extraction")
     s.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -33,8 +33,33 @@ def small_study(folder: Path) -> dict[str, dict]:
     return out
 
 
-def test_small_synthetic_study_matches_its_recorded_tables(tmp_path):
-    now = small_study(tmp_path)
+def test_small_synthetic_study_matches_its_recorded_tables(tmp_path, monkeypatch):
+    _assert_matches_golden(small_study(tmp_path))
+    # the same run again resumes from the run folder's finished steps: nothing is recomputed, same tables
+    import ecgfeat.study.run as study_run
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("a finished step was computed again")
+    monkeypatch.setattr(study_run, "evaluate_lead_sets", recomputed)
+    monkeypatch.setattr(study_run, "lead_importance_step", recomputed)
+    _assert_matches_golden(small_study(tmp_path))
+
+
+def test_a_step_finished_with_another_key_is_computed_again(tmp_path):
+    from ecgfeat.artifacts.steps import StepStore
+
+    store = StepStore(tmp_path)
+    table = pd.DataFrame({"lead": ["I", "V1"], "value": [0.25, np.nan]}).set_index("lead")
+    store.save("importance", "key-a", {"global": table, "n_test": 41, "retrain": None})
+    back = store.load("importance", "key-a")
+    pd.testing.assert_frame_equal(back["global"], table)
+    assert back["n_test"] == 41 and back["retrain"] is None
+    assert store.load("importance", "key-b") is None and store.load("lead_sets", "key-a") is None
+    (tmp_path / "steps" / "importance" / "done.json").unlink()  # interrupted while saving
+    assert store.load("importance", "key-a") is None
+
+
+def _assert_matches_golden(now: dict) -> None:
     golden = json.loads(GOLDEN.read_text())
     for name, keys in TABLES.items():
         a = pd.DataFrame(**{k: v for k, v in now[name].items() if k != "index"})

@@ -14,8 +14,6 @@ for each explained row (one row for a global game) and output (label).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,6 +22,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._hashing import content_hash
 from .._parallel import worker_count
 from ..scoring import label_scores
 from ..features.lead_groups import LeadGroups
@@ -166,21 +165,6 @@ class GlobalScoreGame(Game):
         :class:`~ecgfeat.importance.coalitions.CachedGame` to compute each coalition once across calls."""
         p = self.local(np.atleast_2d(np.asarray(masks, dtype=bool)))  # (n_c, n_rows, n_out)
         return np.stack([label_scores(self.y, p[c], self.score) for c in range(len(p))])[:, None, :]
-
-
-def content_hash(*parts) -> str:
-    """sha256 of arrays, frames and JSON-able objects (used as cache keys)."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, pd.DataFrame):
-            h.update(json.dumps([str(c) for c in part.columns]).encode())
-            h.update(np.ascontiguousarray(part.to_numpy(dtype=np.float64)).tobytes())
-        elif isinstance(part, np.ndarray):
-            h.update(str(part.shape).encode())
-            h.update(np.ascontiguousarray(part.astype(np.float64)).tobytes())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-    return h.hexdigest()
 
 
 def _fit_predict(make_model: Callable[[tuple[str, ...]], object], leads: tuple[str, ...], X_train, y_train,

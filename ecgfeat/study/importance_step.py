@@ -26,7 +26,7 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
                    imbalance="none").fit(X.loc[~test], Y.loc[~test])
     labels = list(Y.columns)
     priors = np.asarray(model.priors_)
-    out: dict[str, Any] = {"model_labels": labels}
+    out: dict[str, Any] = {}
     X_test, Y_test = X.loc[test], Y.loc[test]
     n_pos = {lab: int((Y_test[lab] == 1).sum()) for lab in labels}
     n_neg = {lab: int((Y_test[lab] == 0).sum()) for lab in labels}
@@ -69,7 +69,6 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     loc_se = pd.DataFrame(np.abs(local.values).std(axis=0, ddof=1).T / np.sqrt(len(rows)), index=labels,
                           columns=local.players)
     out["local"], out["local_se"], out["local_n"] = loc, loc_se, len(rows)
-    out["local_result"] = local
     # (3) Monte Carlo convergence against the exact global values
     curve = []
     scale = np.abs(glob.full_values - glob.base_values).max()

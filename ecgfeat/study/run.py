@@ -12,10 +12,13 @@ from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
+from .._hashing import content_hash
 from .._parallel import worker_count
 from ..artifacts import LABELS_FILE, StudyResults
+from ..artifacts.steps import StepStore
 from ..exceptions import ConfigError
 from ..models.metrics import scorable_labels
 from ..paths import shared_dir
@@ -57,7 +60,11 @@ def _git_commit() -> str:
 
 def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str | None = None,
               shared: str | Path | None = None, progress: bool = True, verbose: bool = False) -> Path:
-    """Run every step of the study and return the run folder.
+    """Run every step of the study and return the run folder ``artifacts/run_id``.
+
+    Resumable: features come from the per-record feature cache, and the lead-set models and the importance step
+    are kept in ``steps/`` of the run folder (:class:`~ecgfeat.artifacts.steps.StepStore`); running the same
+    ``run_id`` again with the same configuration, data and ecgfeat source reuses every finished step.
 
     progress : progress bars (total and ETA) for every long step and a one-line summary of feature QC
     verbose : also log a warning for every lead whose features are NaN (always listed in ``feature_qc.csv``)
@@ -82,8 +89,17 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     Y, Y_ext = Y[labels], Y_ext[labels] if len(Y_ext) else Y_ext
     folds = assign_folds(index, Y, n_folds=cfg.n_folds, random_state=cfg.seed)
     labels_with_split(index, Y, folds, int(folds.max())).to_csv(out / LABELS_FILE, index=False)
-    internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
-    imp = lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress)
+    # finished steps are kept in the run folder: the same run id with the same config, data and code resumes
+    steps = StepStore(out)
+    key = content_hash(cfg.digest(), X, Y, X_ext, Y_ext, np.asarray(folds), _git_commit(), _versions())
+    done = steps.load("lead_sets", key)
+    if done is None:
+        internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
+        done = steps.save("lead_sets", key, {"internal": internal, "external": external})
+    internal, external = done["internal"], done["external"]
+    imp = steps.load("importance", key)
+    if imp is None:
+        imp = steps.save("importance", key, lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress))
     elapsed = time.perf_counter() - t_start
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
                 "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
