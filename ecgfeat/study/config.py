@@ -9,18 +9,18 @@ from pathlib import Path
 
 import yaml
 
-from .._constants import LEADS
 from .._parallel import check_n_jobs
 from ..exceptions import ConfigError, DataNotFoundError
 from ..features.ecg_delineate import DELINEATION_METHODS
 from ..features.record_features import FeatureConfig
-from ..models.lead_sets import resolve_lead_set
+from ..models.lead_sets import LEAD_SETS, resolve_lead_set
 from ..records import DATASETS, LabelTable
 
 
-# "limb" and "cinc-6" are the same six leads: the study evaluates each distinct lead set once.
-ALL_LEAD_SETS = ["12-lead", *[f"single-{lead}" for lead in LEADS], "limb", "precordial", "optimal", "worst",
-                 "cinc-4", "cinc-3", "cinc-2"]
+#: Every distinct lead set of the catalogue (``models.lead_sets.LEAD_SETS``), first name kept: "limb" and "cinc-6"
+#: are the same six leads, and the study evaluates each distinct lead set once.
+ALL_LEAD_SETS = [name for k, (name, leads) in enumerate(LEAD_SETS.items())
+                 if leads not in list(LEAD_SETS.values())[:k]]
 
 #: Study configurations shipped with the package (``ecgfeat study NAME``): name → file in ``ecgfeat/pipelines``.
 NAMED_CONFIGS = {"synthetic": "synthetic.yaml", "shared-sample": "shared_sample.yaml",
