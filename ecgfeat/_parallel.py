@@ -1,8 +1,13 @@
-"""How many worker processes to start on this machine."""
+"""How many worker processes to start on this machine, and where joblib sends its tasks (this machine or a Dask
+cluster)."""
 from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+from joblib import parallel_config
 
 from .exceptions import ConfigError
 
@@ -25,3 +30,17 @@ def worker_count(n_jobs: int) -> int:
         warnings.warn(f"n_jobs={n_jobs} exceeds the {cores} cores of this machine; using {cores}", stacklevel=2)
         return cores
     return n_jobs
+
+
+@contextmanager
+def cluster_backend(scheduler: str | None) -> Iterator[object | None]:
+    """Inside the block, joblib ``Parallel`` calls run on the ``dask.distributed`` cluster at ``scheduler`` (joblib's
+    Dask backend; yields the client); with no address nothing changes (yields None). Each worker needs ecgfeat and
+    its dependencies installed (the same versions as the client)."""
+    if not scheduler:
+        yield None
+        return
+    from distributed import Client  # optional: only with a Dask scheduler address
+
+    with Client(scheduler) as client, parallel_config(backend="dask"):
+        yield client

@@ -17,13 +17,14 @@ TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auro
           "value_function_agreement.csv": None, "label_counts.csv": None}
 
 
-def small_study(folder: Path) -> dict[str, dict]:
+def small_study(folder: Path, scheduler: str | None = None) -> dict[str, dict]:
     from ecgfeat.study import StudyConfig, run_study
 
     cfg = StudyConfig(name="golden", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
                       lead_sets=["12-lead", "single-V1", "single-II", "limb"], local_rows=10, n_estimators=40,
                       retrain_labels=["RSR_V1"], retrain_evaluations=30, retrain_n_estimators=20, k_max=2,
-                      exhaustive_up_to=2, min_positives=5, min_heldout_positives=5, n_draws=100, n_jobs=1)
+                      exhaustive_up_to=2, min_positives=5, min_heldout_positives=5, n_draws=100, n_jobs=1,
+                      scheduler=scheduler)
     run = run_study(cfg, artifacts=folder, run_id="golden", progress=False)
     out = {}
     for name in TABLES:
@@ -43,6 +44,20 @@ def test_small_synthetic_study_matches_its_recorded_tables(tmp_path, monkeypatch
     monkeypatch.setattr(study_run, "evaluate_lead_sets", recomputed)
     monkeypatch.setattr(study_run, "lead_importance_step", recomputed)
     _assert_matches_golden(small_study(tmp_path))
+
+
+def test_the_study_on_a_dask_cluster_gives_the_same_tables(tmp_path):
+    """Lead-set models and retraining fits go to the cluster (tasks seen by its scheduler; the synthetic source
+    has no feature extraction, whose Dask path is tested in tests/features); every table equals the local run."""
+    from distributed import Client, LocalCluster, get_task_stream
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            now = small_study(tmp_path, scheduler=cluster.scheduler_address)
+    keys = " ".join(str(t.get("key")) for t in stream.data)
+    assert "_one_lead_set" in keys and "_fit_predict" in keys  # lead-set models and coalition fits on the workers
+    _assert_matches_golden(now)
 
 
 def test_a_step_finished_with_another_key_is_computed_again(tmp_path):

@@ -69,7 +69,7 @@ class StudyConfig:
     exhaustive_up_to: int = 6
     seed: int = 0
     n_jobs: int = 2  # parallel workers; -1 = every core
-    scheduler: str | None = None  # dask.distributed scheduler address for feature extraction
+    scheduler: str | None = None  # dask.distributed scheduler: features, lead-set models, retraining fits
 
     def __post_init__(self) -> None:
         self.validate()

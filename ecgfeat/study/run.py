@@ -16,7 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .._hashing import content_hash
-from .._parallel import worker_count
+from .._parallel import cluster_backend, worker_count
 from ..artifacts import LABELS_FILE, StudyResults
 from ..artifacts.steps import StepStore
 from ..exceptions import ConfigError
@@ -91,15 +91,19 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     labels_with_split(index, Y, folds, int(folds.max())).to_csv(out / LABELS_FILE, index=False)
     # finished steps are kept in the run folder: the same run id with the same config, data and code resumes
     steps = StepStore(out)
-    key = content_hash(cfg.digest(), X, Y, X_ext, Y_ext, np.asarray(folds), _git_commit(), _versions())
+    results_config = {k: v for k, v in asdict(cfg).items() if k not in ("n_jobs", "scheduler")}  # same results
+    key = content_hash(results_config, X, Y, X_ext, Y_ext, np.asarray(folds), _git_commit(), _versions())
     done = steps.load("lead_sets", key)
     if done is None:
-        internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
+        with cluster_backend(cfg.scheduler):  # lead-set models on the Dask cluster when a scheduler is given
+            internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
         done = steps.save("lead_sets", key, {"internal": internal, "external": external})
     internal, external = done["internal"], done["external"]
     imp = steps.load("importance", key)
     if imp is None:
-        imp = steps.save("importance", key, lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress))
+        with cluster_backend(cfg.scheduler):  # and the retraining game's coalition fits
+            imp = lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress)
+        imp = steps.save("importance", key, imp)
     elapsed = time.perf_counter() - t_start
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
                 "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
