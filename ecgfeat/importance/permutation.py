@@ -19,6 +19,19 @@ from .games import Game
 from .result import LeadShapley
 
 
+def _pairs_within_budget(prefix: np.ndarray, b: int, memo: CachedGame, room: int) -> int:
+    """How many of the ``b`` antithetic pairs (rows i and b + i of ``prefix``), taken in order, need at most
+    ``room`` coalitions not yet evaluated."""
+    new: set[int] = set()
+    for i in range(b):
+        codes = {int(c) for c in prefix[i]} | {int(c) for c in prefix[b + i]}
+        extra = {c for c in codes if c not in memo.values and c not in new}
+        if len(new) + len(extra) > room:
+            return i
+        new |= extra
+    return b
+
+
 def permutation_shapley(game: Game, *, random_state: int | np.random.Generator | None = None, tol: float = 0.01,
                         max_evaluations: int | None = None, max_pairs: int = 10_000, min_pairs: int = 8,
                         batch_pairs: int = 8) -> LeadShapley:
@@ -27,7 +40,8 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
     Parameters
     ----------
     tol : stop when max standard error ≤ tol × max |v(all) − v(∅)| over rows and outputs
-    max_evaluations : budget of distinct coalition evaluations (None: no budget)
+    max_evaluations : budget of distinct coalition evaluations, never exceeded (None: no budget); sampling stops
+        when the next antithetic pair would exceed it
     max_pairs, min_pairs : bounds on antithetic pairs
     batch_pairs : pairs whose coalitions are evaluated in one game call
     """
@@ -49,6 +63,12 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
         both = np.concatenate([perms, perms[:, ::-1]])  # antithetic partners
         prefix = np.zeros((len(both), n + 1), dtype=np.int64)
         prefix[:, 1:] = np.cumsum(1 << both, axis=1)
+        if max_evaluations is not None:  # keep only the pairs whose new coalitions fit in the budget
+            b = _pairs_within_budget(prefix, b, memo, max_evaluations - memo.n_evaluations)
+            if b == 0:
+                break
+            perms, both = perms[:b], np.concatenate([perms[:b], perms[:b, ::-1]])
+            prefix = np.concatenate([prefix[:b], prefix[len(prefix) // 2:len(prefix) // 2 + b]])
         vals = memo.values_of(prefix)  # (2b, n+1, rows, outputs)
         delta = np.diff(vals, axis=1)  # contribution of the player joining at each step
         contrib = np.empty_like(delta)
@@ -64,8 +84,6 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
             if se.max() <= tol * scale:
                 converged = True
                 break
-        if max_evaluations is not None and len(memo.values) >= max_evaluations:
-            break
     se = np.sqrt(m2 / max(count - 1, 1) / count) if count > 1 else np.full_like(mean, np.nan)
     return LeadShapley(values=mean, std_error=se, players=list(game.players), outputs=list(game.outputs),
                        base_values=v0, full_values=v_all, n_evaluations=len(memo.values), method="permutation",

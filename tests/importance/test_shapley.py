@@ -146,6 +146,16 @@ def test_regression_never_exceeds_its_evaluation_budget():
         assert budget - 2 <= res.n_evaluations <= budget, (budget, res.n_evaluations)
 
 
+def test_permutation_never_exceeds_its_evaluation_budget():
+    """Was checked only after each 8-pair batch: max_evaluations=50 used 166 distinct coalitions."""
+    game = _PolynomialGame(k=5)
+    for budget in (30, 50, 101, 200, 400):
+        res = permutation_shapley(game, random_state=1, tol=0.0, max_evaluations=budget)
+        assert budget - 2 * (game.n_players - 1) <= res.n_evaluations <= budget, (budget, res.n_evaluations)
+        assert res.n_permutations >= 2
+        np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-9)
+
+
 def test_regression_standard_errors_are_finite_at_small_budgets():
     """A cross-fitting fold holding one pair has no variance of its own: it borrows the pooled one (was inf)."""
     game = _PolynomialGame(k=5)
