@@ -18,6 +18,11 @@ FIDUCIALS = {("P", "onset"): "p_on", ("P", "peak"): "p_peak", ("P", "offset"): "
              ("T", "peak"): "t_peak", ("T", "offset"): "t_off"}
 
 
+#: CSE tolerances (ms): two standard deviations of the CSE referees' own spread for the boundaries they rated, the
+#: limits delineators are usually judged against (as tabulated by Martínez et al., IEEE TBME 2004, "2 s_CSE").
+CSE_TOLERANCES_MS = {"p_on": 10.2, "p_off": 12.7, "qrs_on": 6.5, "qrs_off": 11.6, "t_off": 30.6}
+
+
 def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float,
                  counted: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
     """Greedy one-to-one matching, closest first. Returns (errors det-ref of matches, n_fn, n_fp).
@@ -52,14 +57,21 @@ class ScoreAccumulator:
     sampling_rate: float
     tolerance_ms: float = 150.0
     rows: dict = field(default_factory=dict)
+    #: per-fiducial tolerances (ms) replacing ``tolerance_ms`` for the fiducials named, e.g. :data:`CSE_TOLERANCES_MS`
+    tolerances_ms: dict[str, float] | None = None
+
+    @property
+    def label(self) -> str:
+        return "CSE 2 SD" if self.tolerances_ms == CSE_TOLERANCES_MS else \
+            f"{self.tolerance_ms:g} ms" + (" (per fiducial)" if self.tolerances_ms else "")
 
     def add(self, method: str, lead: str, annotations: pd.DataFrame, detections: dict[str, np.ndarray]) -> None:
         """``annotations`` from :func:`ecgfeat.records.ludb.read_annotations`; ``detections`` name → samples."""
-        tol = self.tolerance_ms * self.sampling_rate / 1000
         all_pts = annotations[["onset", "peak", "offset"]].to_numpy().ravel()
         all_pts = all_pts[all_pts >= 0]
         lo, hi = all_pts.min(), all_pts.max()
         for (wave, kind), name in FIDUCIALS.items():
+            tol = (self.tolerances_ms or {}).get(name, self.tolerance_ms) * self.sampling_rate / 1000
             ref = annotations.loc[annotations.wave == wave, kind].to_numpy()
             ref = ref[ref >= 0]
             det = np.asarray(detections.get(name, []), float)
