@@ -285,7 +285,7 @@ def _cmd_importance(args: argparse.Namespace) -> int:
         n_pos = {lab: int((Y[lab] == 1).sum()) for lab in model.labels_}
         n_neg = {lab: int((Y[lab] == 0).sum()) for lab in model.labels_}
         table = lead_importance_table([draws], n_pos, n_neg, args.min_positives)
-        few = [lab for lab in model.labels_ if min(n_pos[lab], n_neg[lab]) < args.min_positives]
+        few = [lab for lab in model.labels_ if lab in set(table.label[table.status == "insufficient"])]
         if few:
             print(f"not ranked (fewer than {args.min_positives} positives or negatives among the scored records): "
                   + ", ".join(f"{lab} ({n_pos[lab]}+/{n_neg[lab]}-)" for lab in few))
@@ -535,8 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--train-datasets", default=None, help="with --data: datasets for training (comma-separated)")
     s.add_argument("--external-datasets", default=None, help="with --data: external test datasets")
     s.add_argument("--artifacts", default="artifacts", help="output folder (default: artifacts)")
-    s.add_argument("--run-id", default=None, help="name of the run folder (default: name + timestamp); an existing run with the same config, "
-                   "data and ecgfeat resumes from its finished steps")
+    s.add_argument("--run-id", default=None,
+                   help="name of the run folder (default: name + timestamp); an existing run with the same config, "
+                        "data and ecgfeat resumes from its finished steps")
     s.add_argument("--n-jobs", type=_n_jobs, default=None, help="parallel workers (-1 = every core)")
     s.add_argument("--scheduler", default=None, help="dask.distributed scheduler address for feature extraction")
     s.add_argument("--quiet", action="store_true", help="no progress bars")

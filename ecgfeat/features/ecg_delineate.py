@@ -25,6 +25,7 @@ All positions are sample indices into the record (float, NaN when absent).
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -285,9 +286,20 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
 #: benchmark all read this registry.
 DELINEATION_METHODS: dict[str, Callable[..., Delineation]] = {
     "ecgfeat": delineate_ecgfeat,
-    **{name: (lambda signal, sampling_rate, _m=name: delineate_neurokit(signal, sampling_rate, _m))
-       for name in NEUROKIT_METHODS},
+    **{name: partial(delineate_neurokit, method=name) for name in NEUROKIT_METHODS},
 }
+
+
+def check_delineation(method: str, anchors: str = "lead") -> None:
+    """ValueError unless ``method`` is in :data:`DELINEATION_METHODS` and ``anchors`` suits it (used before any
+    work by :class:`~ecgfeat.features.record_features.FeatureConfig`, and by :func:`ecg_delineate`)."""
+    if method not in DELINEATION_METHODS:
+        raise ValueError(f"delineation method must be one of {list(DELINEATION_METHODS)}, got {method!r}")
+    if anchors not in ("lead", "consensus"):
+        raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
+    if method != "ecgfeat" and anchors != "lead":
+        raise ValueError(f"anchors='consensus' is ecgfeat's own; the NeuroKit2 method {method!r} delineates each "
+                         "lead on its own (anchors='lead')")
 
 
 def ecg_delineate(signal: np.ndarray, sampling_rate: float, method: str = "ecgfeat", anchors: str = "lead",
@@ -298,11 +310,9 @@ def ecg_delineate(signal: np.ndarray, sampling_rate: float, method: str = "ecgfe
         are passed to :func:`delineate_ecgfeat`) or a NeuroKit2 method ('dwt', 'peak', 'prominence', 'cwt'; each
         lead on its own, so ``anchors`` must be 'lead').
     """
-    if method not in DELINEATION_METHODS:
-        raise ValueError(f"delineation method must be one of {list(DELINEATION_METHODS)}, got {method!r}")
+    check_delineation(method, anchors)
     if method == "ecgfeat":
         return delineate_ecgfeat(signal, sampling_rate, anchors=anchors, **params)
-    if anchors != "lead" or params:
-        raise ValueError(f"the NeuroKit2 method {method!r} delineates each lead on its own: anchors must be 'lead' "
-                         f"and it takes no other parameters (got anchors={anchors!r}, {sorted(params)})")
+    if params:
+        raise ValueError(f"the NeuroKit2 method {method!r} takes no parameters, got {sorted(params)}")
     return DELINEATION_METHODS[method](signal, sampling_rate)

@@ -9,7 +9,7 @@ import numpy as np
 from .._constants import LEADS
 from ..records.record import EcgRecord
 from ..records.resample import resample_signal
-from .ecg_delineate import DELINEATION_METHODS, ecg_delineate, lead_usable
+from .ecg_delineate import check_delineation, ecg_delineate, lead_usable
 from .lead_features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, lead_features
 
 logger = logging.getLogger(__name__)
@@ -58,13 +58,7 @@ class FeatureConfig:
     leads: tuple[str, ...] = LEADS
 
     def validate(self) -> "FeatureConfig":
-        if self.method not in DELINEATION_METHODS:
-            raise ValueError(f"method must be one of {list(DELINEATION_METHODS)}, got {self.method!r}")
-        if self.anchors not in ("lead", "consensus"):
-            raise ValueError(f"anchors must be 'lead' or 'consensus', got {self.anchors!r}")
-        if self.method != "ecgfeat" and self.anchors != "lead":
-            raise ValueError(f"anchors='consensus' is ecgfeat's own; the NeuroKit2 method {self.method!r} delineates "
-                             "each lead on its own (anchors='lead')")
+        check_delineation(self.method, self.anchors)
         if self.sampling_rate is not None and self.sampling_rate <= 0:
             raise ValueError(f"sampling_rate must be positive, got {self.sampling_rate}")
         unknown = [lead for lead in self.leads if lead not in LEADS]

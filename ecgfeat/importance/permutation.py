@@ -6,9 +6,10 @@ is one sample per player; the estimate is the mean over pairs and its standard e
 pairs divided by sqrt(pairs) (Welford running moments). Every permutation's contributions sum to
 v(all) − v(∅), so the estimate is efficient exactly, whatever the number of samples.
 
-Coalition values are read through a :class:`~ecgfeat.importance.coalitions.CachedGame`, so a coalition met again (for 12 players there are only 4,096) is
-never re-evaluated; sampling stops when the largest standard error falls below ``tol`` × |v(all) − v(∅)|
-(after ``min_pairs``), or when the budget of value-function evaluations or pairs is spent.
+Coalition values are read through a :class:`~ecgfeat.importance.coalitions.CachedGame`, so a coalition met
+again (for 12 players there are only 4,096) is never re-evaluated; sampling stops when the largest standard
+error falls below ``tol`` × |v(all) − v(∅)| (after ``min_pairs``), or when the budget of value-function
+evaluations (never exceeded) or pairs is spent.
 """
 from __future__ import annotations
 
@@ -64,11 +65,12 @@ def permutation_shapley(game: Game, *, random_state: int | np.random.Generator |
         prefix = np.zeros((len(both), n + 1), dtype=np.int64)
         prefix[:, 1:] = np.cumsum(1 << both, axis=1)
         if max_evaluations is not None:  # keep only the pairs whose new coalitions fit in the budget
-            b = _pairs_within_budget(prefix, b, memo, max_evaluations - memo.n_evaluations)
+            drawn = b
+            b = _pairs_within_budget(prefix, drawn, memo, max_evaluations - memo.n_evaluations)
             if b == 0:
                 break
-            perms, both = perms[:b], np.concatenate([perms[:b], perms[:b, ::-1]])
-            prefix = np.concatenate([prefix[:b], prefix[len(prefix) // 2:len(prefix) // 2 + b]])
+            keep = np.r_[0:b, drawn:drawn + b]  # the first b pairs and their antithetic partners
+            both, prefix = both[keep], prefix[keep]
         vals = memo.values_of(prefix)  # (2b, n+1, rows, outputs)
         delta = np.diff(vals, axis=1)  # contribution of the player joining at each step
         contrib = np.empty_like(delta)

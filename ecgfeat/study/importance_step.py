@@ -18,12 +18,13 @@ from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
 
+
 def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False) -> dict[str, Any]:
     """Lead importance on the last fold; ``cache_dir`` keeps the retraining game's coalition models."""
     test = np.asarray(folds == folds.max())
     # calibrated probabilities (no class weights) and every lead dropped in some rows: v(∅) is the prevalence
     model = lead_set_model(cfg, lead_dropout=cfg.importance_lead_dropout, empty_dropout=cfg.importance_empty_dropout,
-                   imbalance="none").fit(X.loc[~test], Y.loc[~test])
+                           imbalance="none").fit(X.loc[~test], Y.loc[~test])
     labels = list(Y.columns)
     priors = np.asarray(model.priors_)
     out: dict[str, Any] = {}
@@ -147,5 +148,3 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     out["differences"] = diffs
     out["n_test"] = int(test.sum())
     return out
-
-

@@ -31,6 +31,7 @@ from .lead_set_models import evaluate_lead_sets
 
 logger = logging.getLogger("ecgfeat.study")
 
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("ecgfeat", "numpy", "scipy", "pandas", "wfdb", "neurokit2", "scikit-learn", "xgboost-cpu",
@@ -76,8 +77,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     cfg = dataclasses.replace(cfg, n_jobs=worker_count(cfg.n_jobs))
     run_id = run_id or f"{cfg.name}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
     out = Path(artifacts) / run_id
-    tables = out / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     shared = Path(shared) if shared else shared_dir()
     index, X, Y, X_ext, Y_ext, desc, hashes = load_data(cfg, shared, out, progress, verbose)
     labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
@@ -92,7 +92,8 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     # finished steps are kept in the run folder: the same run id with the same config, data and code resumes
     steps = StepStore(out)
     results_config = {k: v for k, v in asdict(cfg).items() if k not in ("n_jobs", "scheduler")}  # same results
-    key = content_hash(results_config, X, Y, X_ext, Y_ext, np.asarray(folds), _git_commit(), _versions())
+    source, versions = _git_commit(), _versions()
+    key = content_hash(results_config, X, Y, X_ext, Y_ext, np.asarray(folds), source, versions)
     done = steps.load("lead_sets", key)
     if done is None:
         with cluster_backend(cfg.scheduler):  # lead-set models on the Dask cluster when a scheduler is given
@@ -106,8 +107,8 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
         imp = steps.save("importance", key, imp)
     elapsed = time.perf_counter() - t_start
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
-                "config": asdict(cfg), "config_digest": cfg.digest(), "versions": _versions(),
-                "git_commit": _git_commit(), "platform": {"system": platform.platform(),
+                "config": asdict(cfg), "config_digest": cfg.digest(), "versions": versions,
+                "git_commit": source, "platform": {"system": platform.platform(),
                                                           "machine": platform.machine(),
                                                           "python": platform.python_implementation()
                                                           + " " + platform.python_version(),
