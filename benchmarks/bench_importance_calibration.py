@@ -16,8 +16,8 @@ Printed:
 - how often the planted lead ranks first.
 
 The last line reads ``coverage_min=… coverage_median=… null_fwer=… planted_top1=… replications=…``.
-Each replication is written to ``<out>.parts/<arguments>/seed_<k>.csv`` as it finishes; a rerun with the same
-arguments reuses the finished ones (the run takes ~45 min on 2 cores).
+Each replication is written to ``<out>.parts/v<version>_<arguments>/seed_<k>.csv`` as it finishes; a rerun with
+the same code version and arguments reuses the finished ones (100 replications take ~45 min on 2 cores).
 
     .venv/bin/python benchmarks/bench_importance_calibration.py [--replications 100] [--n-jobs 2]
 """
@@ -31,7 +31,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
-from ecgfeat.study.calibration import VALUE_FUNCTIONS, calibration_replication, summarise_calibration
+from ecgfeat.study.calibration import (REPLICATION_VERSION, VALUE_FUNCTIONS, calibration_replication,
+                                      summarise_calibration)
 
 
 def _replicate(seed: int, design: CohortDesign, args: argparse.Namespace) -> tuple[int, pd.DataFrame]:
@@ -50,7 +51,8 @@ def main() -> None:
     args = ap.parse_args()
     design = CohortDesign()
     t0 = time.perf_counter()
-    parts_dir = args.out.with_suffix(".parts") / (f"records{args.records}_truth{args.truth_records}_"
+    parts_dir = args.out.with_suffix(".parts") / (f"v{REPLICATION_VERSION}_records{args.records}_"
+                                                  f"truth{args.truth_records}_"
                                                   + "-".join(args.value_functions))
     parts_dir.mkdir(parents=True, exist_ok=True)
     todo = [seed for seed in range(args.replications) if not (parts_dir / f"seed_{seed}.csv").exists()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._random import stream_seeds
 from ..importance import GlobalScoreGame, RetrainGame, exact_shapley, regression_shapley
 from ..importance.inference import exact_global_draws, multiplier_weights, replayed_draws
 from ..importance.simulation import CohortDesign, simulate_lead_cohort
@@ -13,6 +14,9 @@ from ..models.classifier import LeadGroupedXGBClassifier
 
 
 VALUE_FUNCTIONS = ("missing", "background", "retrain")
+#: bumped whenever a replication's numbers change for the same seed (saved replications are then not reused)
+REPLICATION_VERSION = 2
+REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model")
 
 
 def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *, n_records: int = 2000,
@@ -28,24 +32,26 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
     distinct coalitions) and its truth is the exact Shapley value over all coalition models' population AUROC.
     Returns one row per value function, label and lead: estimate, total_se, p_holm, truth.
     """
-    X, Y = simulate_lead_cohort(n_records, design, random_state=seed)
-    rng = np.random.default_rng(seed)
+    seeds = stream_seeds(seed, REPLICATION_STREAMS)
+    X, Y = simulate_lead_cohort(n_records, design, random_state=seeds["cohort"])
     test = np.zeros(n_records, bool)
-    test[rng.choice(n_records, int(round(heldout_fraction * n_records)), replace=False)] = True
+    test[np.random.default_rng(seeds["split"]).choice(n_records, int(round(heldout_fraction * n_records)),
+                                                      replace=False)] = True
     X_train, Y_train, X_test, Y_test = X[~test], Y[~test], X[test], Y[test]
-    X_pop, Y_pop = simulate_lead_cohort(truth_records, design, random_state=10_000_019 + seed)
+    X_pop, Y_pop = simulate_lead_cohort(truth_records, design, random_state=seeds["population"])
+    rng_background = np.random.default_rng(seeds["background"])
 
     def make(leads=None, **kw):
         return LeadGroupedXGBClassifier(leads=leads, n_estimators=n_estimators, max_depth=3, imbalance="none",
-                                        early_stopping_rounds=None, random_state=seed, **kw)
+                                        early_stopping_rounds=None, random_state=seeds["model"] % 2 ** 31, **kw)
 
-    xi = multiplier_weights(len(X_test), n_draws, random_state=seed)
+    xi = multiplier_weights(len(X_test), n_draws, random_state=seeds["multipliers"])
     frames = []
     masked = [vf for vf in value_functions if vf in ("missing", "background")]
     if masked:
         model = make(lead_dropout=0.3, empty_dropout=0.05).fit(X_train, Y_train)
         for vf in masked:
-            bg = X_train.iloc[rng.choice(len(X_train), background_rows, replace=False)].to_numpy() \
+            bg = X_train.iloc[rng_background.choice(len(X_train), background_rows, replace=False)].to_numpy() \
                 if vf == "background" else None
             game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking=vf,
                                    background=bg, score="auroc", empty_output=model.priors_)
@@ -60,7 +66,7 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
         groups = make().fit(X_train.iloc[:50], Y_train.iloc[:50]).lead_groups_
         game = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_test, Y_test, groups)
         def estimate(g):
-            return regression_shapley(g, random_state=seed, tol=0.0, max_evaluations=retrain_evaluations)
+            return regression_shapley(g, random_state=seeds["model"], tol=0.0, max_evaluations=retrain_evaluations)
         result = estimate(game)
         values, contrib = game.record_contributions()
         draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain")

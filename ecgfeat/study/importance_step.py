@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._random import stream_seeds
 from ..importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
                           regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
@@ -17,6 +18,9 @@ from ..importance.inference import (Z95, exact_global_draws, lead_importance_tab
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
+
+#: the importance step's random streams, independent of each other and of the fold assignment (seeded by cfg.seed)
+IMPORTANCE_STREAMS = ("multipliers", "background")
 
 
 def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False) -> dict[str, Any]:
@@ -38,8 +42,9 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
                                 & (counts.n_neg_heldout >= cfg.min_heldout_positives), "ranked", "insufficient")
     counts.index.name = "label"
     out["counts"] = counts
-    xi = multiplier_weights(int(test.sum()), cfg.n_draws, random_state=cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    seeds = stream_seeds(cfg.seed, IMPORTANCE_STREAMS)
+    xi = multiplier_weights(int(test.sum()), cfg.n_draws, random_state=seeds["multipliers"])
+    rng = np.random.default_rng(seeds["background"])
     background = X.loc[~test].iloc[rng.choice(int((~test).sum()), min(cfg.background_rows, int((~test).sum())),
                                               replace=False)].to_numpy()
     # (1) global, SAGE-style: held-out AUROC of the masked model, exact over 4,096 coalitions, CIs over records

@@ -154,3 +154,17 @@ def test_confidence_intervals_cover_and_the_null_label_is_not_ranked():
     # and with the data SE dropped the intervals would not cover (the test can fail)
     narrow = (rows.estimate - rows.truth).abs() <= 1.96 * rows.mc_se
     assert narrow.mean() < 0.5
+
+
+def test_a_replications_random_streams_are_independent():
+    """Regression: the held-out split, the bootstrap multipliers and the simulated cohort were all seeded with the
+    replication's seed, so the multipliers were the cohort's latent signals, number for number."""
+    from ecgfeat._random import stream_seeds
+    from ecgfeat.importance.inference import multiplier_weights
+    from ecgfeat.study.calibration import REPLICATION_STREAMS
+    seeds = stream_seeds(3, REPLICATION_STREAMS)
+    assert len(set(seeds.values())) == len(REPLICATION_STREAMS)
+    z = np.random.default_rng(seeds["cohort"]).standard_normal((200, 3))
+    xi = multiplier_weights(60, 10, random_state=seeds["multipliers"])
+    assert not np.isin(xi.ravel()[:600], z.ravel()).any()
+    assert stream_seeds(3, REPLICATION_STREAMS[:2]) == {k: seeds[k] for k in REPLICATION_STREAMS[:2]}
