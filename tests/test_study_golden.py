@@ -36,6 +36,10 @@ def small_study(folder: Path, scheduler: str | None = None) -> dict[str, dict]:
 
 def test_small_synthetic_study_matches_its_recorded_tables(tmp_path, monkeypatch):
     _assert_matches_golden(small_study(tmp_path))
+    # every computed step's wall time is in the manifest (the synthetic source has no index or data files)
+    seconds = json.loads((tmp_path / "golden" / "manifest.json").read_text())["step_seconds"]
+    assert set(seconds) == {"features", "lead_set_models", "bootstrap", "masked_games", "mc_convergence",
+                            "lead_set_search", "retraining_game"}, seconds
     # the same run again resumes from the run folder's finished steps: nothing is recomputed, same tables
     import ecgfeat.study.run as study_run
 
@@ -56,7 +60,7 @@ def test_the_study_on_a_dask_cluster_gives_the_same_tables(tmp_path):
         with get_task_stream(client) as stream:
             now = small_study(tmp_path, scheduler=cluster.scheduler_address)
     keys = " ".join(str(t.get("key")) for t in stream.data)
-    assert "_one_lead_set" in keys and "_fit_predict" in keys  # lead-set models and coalition fits on the workers
+    assert "_predict_lead_set" in keys and "_fit_predict" in keys  # lead-set models and coalition fits on the workers
     _assert_matches_golden(now)
 
 

@@ -260,7 +260,9 @@ def exact_global_draws(game: GlobalScoreGame, multipliers: np.ndarray, *, batch_
         m = masks[a:a + batch_coalitions]
         p = game.local(m)  # (c, n_records, n_out)
         vals, contrib = score_contributions(y, p, game.score)
-        delta = np.einsum("br,cro->bco", multipliers, contrib)
+        # Σ_r ξ_br a_r(S) for every draw, coalition and label, as one BLAS product (einsum: ~9× slower)
+        r = contrib.shape[1]
+        delta = (multipliers @ contrib.transpose(1, 0, 2).reshape(r, -1)).reshape(len(multipliers), len(m), n_out)
         c = coef[a:a + len(m)]
         phi += np.einsum("ci,co->io", c, np.nan_to_num(vals))
         draws += np.einsum("ci,bco->bio", c, delta)

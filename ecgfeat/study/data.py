@@ -14,50 +14,64 @@ from ..features.extract_features import summarise_feature_qc
 from ..records import LabelTable, read_header, read_indexes, save_index, shared_sample_roots
 from ..records.synthetic import simulate_cohort
 from .config import StudyConfig
+from .step_clock import StepClock
 
 # ----------------------------------------------------------------------------------------------- data
-def load_data(cfg: StudyConfig, shared: Path | None, out: Path, progress: bool = False, verbose: bool = False):
-    """(index, X, Y of the training/internal set, X and Y of the external set, description, data hashes)."""
+def load_data(cfg: StudyConfig, shared: Path | None, out: Path, progress: bool = False, verbose: bool = False,
+              clock: StepClock | None = None):
+    """(index, X, Y of the training/internal set, X and Y of the external set, description, data hashes).
+    Steps ``index``, ``data_hashes`` and ``features`` are timed on ``clock``."""
+    clock = clock or StepClock()
     fconf = FeatureConfig(method=cfg.feature_method, anchors=cfg.feature_anchors)
     cache = out.parent / ".cache"
     if cfg.source == "synthetic":
-        recs, y = simulate_cohort(cfg.synthetic_records, random_state=cfg.seed, n_jobs=cfg.n_jobs)
-        ext_recs, y_ext = simulate_cohort(max(60, cfg.synthetic_records // 3), random_state=cfg.seed + 1000,
-                                          n_jobs=cfg.n_jobs)
-        X = extract_features(recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
-                             log_lead_problems=verbose).features
-        X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
-                                 log_lead_problems=verbose).features
-        index = pd.DataFrame({"record_id": y.index, "dataset": "synthetic", "ecg_key": y.index,
-                              "patient_id": None, "strat_fold": np.nan})
-        write_features(X, index, out / FEATURES_FILE)
-        hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
-        return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
-                y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes)
+        with clock.step("features"):
+            return _synthetic_data(cfg, fconf, cache, out, progress, verbose)
     roots = [Path(f) for f in cfg.folders] if cfg.source == "folders" else shared_sample_roots(shared)
-    index, qc = read_indexes(roots)
-    save_index(index, out / "index.csv")
-    qc.to_csv(out / "qc.csv", index=False)
-    table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache,
-                             backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler,
-                             progress=progress, log_lead_problems=verbose)
-    table.qc.to_csv(out / "feature_qc.csv", index=False)
-    if progress:
-        print(f"feature QC: {summarise_feature_qc(table.qc)} (details in feature_qc.csv)")
-    write_features(table.features, index, out / FEATURES_FILE)
-    y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
+    with clock.step("index"):
+        index, qc = read_indexes(roots)
+        save_index(index, out / "index.csv")
+        qc.to_csv(out / "qc.csv", index=False)
+    with clock.step("features"):
+        table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache,
+                                 backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler,
+                                 progress=progress, log_lead_problems=verbose)
+        table.qc.to_csv(out / "feature_qc.csv", index=False)
+        if progress:
+            print(f"feature QC: {summarise_feature_qc(table.qc)} (details in feature_qc.csv)")
+        write_features(table.features, index, out / FEATURES_FILE)
+    with clock.step("index"):
+        y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
     feats = table.features.reset_index(drop=True)
     train = index.dataset.isin(cfg.train_datasets).to_numpy()
     ext = index.dataset.isin(cfg.external_datasets).to_numpy()
     # the same ECG must never be in training and in the external test set
     ext_keys = set(index.loc[ext, "ecg_key"])
     train &= ~index.ecg_key.isin(ext_keys).to_numpy()
-    hashes = data_hashes(index, out)
+    with clock.step("data_hashes"):
+        hashes = data_hashes(index, out)
     desc = f"{', '.join(cfg.train_datasets)} (train/internal) and {', '.join(cfg.external_datasets) or '—'} " \
            f"(external), from {', '.join(str(r) for r in roots)}"
     return (index[train].reset_index(drop=True), feats[train].reset_index(drop=True),
             y_all[train].reset_index(drop=True), feats[ext].reset_index(drop=True), y_all[ext].reset_index(drop=True),
             desc, hashes)
+
+
+def _synthetic_data(cfg: StudyConfig, fconf: FeatureConfig, cache: Path, out: Path, progress: bool, verbose: bool):
+    """The synthetic source: a simulated cohort and a smaller external one, features extracted (cached)."""
+    recs, y = simulate_cohort(cfg.synthetic_records, random_state=cfg.seed, n_jobs=cfg.n_jobs)
+    ext_recs, y_ext = simulate_cohort(max(60, cfg.synthetic_records // 3), random_state=cfg.seed + 1000,
+                                      n_jobs=cfg.n_jobs)
+    X = extract_features(recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
+                         log_lead_problems=verbose).features
+    X_ext = extract_features(ext_recs, fconf, n_jobs=cfg.n_jobs, cache_dir=cache, progress=progress,
+                             log_lead_problems=verbose).features
+    index = pd.DataFrame({"record_id": y.index, "dataset": "synthetic", "ecg_key": y.index,
+                          "patient_id": None, "strat_fold": np.nan})
+    write_features(X, index, out / FEATURES_FILE)
+    hashes = {"synthetic": f"simulate_cohort(n={cfg.synthetic_records}, seed={cfg.seed})"}
+    return (index, X.reset_index(drop=True), y.reset_index(drop=True), X_ext.reset_index(drop=True),
+            y_ext.reset_index(drop=True), "synthetic NeuroKit2 cohort (SYNTHETIC DATA)", hashes)
 
 
 def data_files(index: pd.DataFrame) -> list[Path]:

@@ -18,17 +18,37 @@ from ..importance.inference import (Z95, exact_global_draws, lead_importance_tab
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
+from .step_clock import StepClock
 
 #: the importance step's random streams, independent of each other and of the fold assignment (seeded by cfg.seed)
 IMPORTANCE_STREAMS = ("multipliers", "background")
 
 
-def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False) -> dict[str, Any]:
-    """Lead importance on the last fold; ``cache_dir`` keeps the retraining game's coalition models."""
+def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False,
+                         clock: StepClock | None = None) -> dict[str, Any]:
+    """Lead importance on the last fold; ``cache_dir`` keeps the retraining game's coalition models. Steps
+    ``masked_games``, ``mc_convergence``, ``lead_set_search`` and ``retraining_game`` are timed on ``clock``."""
+    clock = clock or StepClock()
+    with clock.step("masked_games"):
+        out, ctx = _masked_games(cfg, X, Y, folds, progress)
+    with clock.step("mc_convergence"):
+        out["mc_curve"] = _mc_convergence(cfg, ctx)
+    with clock.step("lead_set_search"):
+        out["best_sets"] = _lead_set_search(cfg, ctx)
+    with clock.step("retraining_game"):
+        _retraining_game(cfg, X, Y, ctx, out, cache_dir, progress)
+    _tables(cfg, ctx, out)
+    return out
+
+
+def _masked_games(cfg, X, Y, folds, progress):
+    """The importance model, the global masked games with their CIs and the local game; returns (outputs, the
+    context the later steps share)."""
     test = np.asarray(folds == folds.max())
     # calibrated probabilities (no class weights) and every lead dropped in some rows: v(∅) is the prevalence
+    # one model, fitted and queried (4,096 coalitions × held-out records) here: all cores for its trees
     model = lead_set_model(cfg, lead_dropout=cfg.importance_lead_dropout, empty_dropout=cfg.importance_empty_dropout,
-                           imbalance="none").fit(X.loc[~test], Y.loc[~test])
+                           imbalance="none", n_jobs=cfg.n_jobs).fit(X.loc[~test], Y.loc[~test])
     labels = list(Y.columns)
     priors = np.asarray(model.priors_)
     out: dict[str, Any] = {}
@@ -75,7 +95,15 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     loc_se = pd.DataFrame(np.abs(local.values).std(axis=0, ddof=1).T / np.sqrt(len(rows)), index=labels,
                           columns=local.players)
     out["local"], out["local_se"], out["local_n"] = loc, loc_se, len(rows)
-    # (3) Monte Carlo convergence against the exact global values
+    ctx = {"model": model, "labels": labels, "test": test, "X_test": X_test, "Y_test": Y_test, "game": game,
+           "scored": scored, "glob": glob, "xi": xi, "draws": draws, "n_pos": n_pos, "n_neg": n_neg,
+           "counts": counts}
+    return out, ctx
+
+
+def _mc_convergence(cfg, ctx) -> pd.DataFrame:
+    """Monte Carlo error against the exact global values, by sampler and budget."""
+    scored, glob = ctx["scored"], ctx["glob"]
     curve = []
     scale = np.abs(glob.full_values - glob.base_values).max()
     for pairs in (2, 4, 8, 16, 32, 64):
@@ -89,8 +117,13 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
         curve.append({"method": "regression", "pairs": np.nan, "evaluations": mc.n_evaluations,
                       "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
                       "max_se": float(np.nanmax(mc.std_error)) / scale})
-    out["mc_curve"] = pd.DataFrame(curve)
-    # (4) reduced lead sets per label from the same global game, each set's AUROC with a DeLong 95 % CI
+    return pd.DataFrame(curve)
+
+
+def _lead_set_search(cfg, ctx) -> pd.DataFrame:
+    """Reduced lead sets per label from the global game, each set's AUROC with a DeLong 95 % CI."""
+    scored, glob, game, labels = ctx["scored"], ctx["glob"], ctx["game"], ctx["labels"]
+    n_pos, n_neg = ctx["n_pos"], ctx["n_neg"]
     sets = []
     for lab in labels:
         df = best_lead_sets(scored, glob, lab, k_max=cfg.k_max, exhaustive_up_to=cfg.exhaustive_up_to)
@@ -100,8 +133,14 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
         se = np.sqrt((contrib[:, :, 0] ** 2).sum(axis=1))
         sets.append(df.assign(label=lab, ci_low=df["value"] - Z95 * se, ci_high=df["value"] + Z95 * se,
                               n_pos_heldout=n_pos[lab], n_neg_heldout=n_neg[lab]))
-    out["best_sets"] = pd.concat(sets, ignore_index=True)
-    # (5) retraining value function (Monte Carlo, coalition models cached on disk), CIs over the same records
+    return pd.concat(sets, ignore_index=True)
+
+
+def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
+    """The retraining value function (Monte Carlo, coalition models cached on disk), CIs over the same records;
+    adds its draws to ``ctx['draws']`` and its tables to ``out``."""
+    model, labels, test, X_test, Y_test = ctx["model"], ctx["labels"], ctx["test"], ctx["X_test"], ctx["Y_test"]
+    xi, draws, scored = ctx["xi"], ctx["draws"], ctx["scored"]
     rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
     budget = cfg.retrain_evaluations if cfg.retrain_method == "regression" else cfg.retrain_pairs
     if rl and budget > 0:
@@ -139,7 +178,11 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
         out["masked_vs_retrained"] = pd.DataFrame(cmp)
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
                    retrain_seconds=time.perf_counter() - t0, retrain_how=how)
-    # (6) one long table, rank agreement between value functions, supported pairwise differences
+
+
+def _tables(cfg, ctx, out) -> None:
+    """One long table, rank agreement between value functions, supported pairwise differences."""
+    draws, n_pos, n_neg, counts = ctx["draws"], ctx["n_pos"], ctx["n_neg"], ctx["counts"]
     table = lead_importance_table(list(draws.values()), n_pos, n_neg, cfg.min_heldout_positives)
     out["lead_importance"] = table
     names = list(draws)
@@ -151,5 +194,4 @@ def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = Fal
     diffs = pd.concat(found, ignore_index=True) if found else draws["missing"].supported_differences()
     diffs = diffs[diffs["label"].map(counts["status"]) == "ranked"]
     out["differences"] = diffs
-    out["n_test"] = int(test.sum())
-    return out
+    out["n_test"] = int(ctx["test"].sum())

@@ -28,6 +28,7 @@ from .config import StudyConfig
 from .data import load_data
 from .importance_step import lead_importance_step
 from .lead_set_models import evaluate_lead_sets
+from .step_clock import StepClock
 
 logger = logging.getLogger("ecgfeat.study")
 
@@ -60,7 +61,8 @@ def _git_commit() -> str:
 
 
 def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str | None = None,
-              shared: str | Path | None = None, progress: bool = True, verbose: bool = False) -> Path:
+              shared: str | Path | None = None, progress: bool = True, verbose: bool = False,
+              clock: StepClock | None = None) -> Path:
     """Run every step of the study and return the run folder ``artifacts/run_id``.
 
     Resumable: features come from the per-record feature cache, and the lead-set models and the importance step
@@ -69,7 +71,10 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
 
     progress : progress bars (total and ETA) for every long step and a one-line summary of feature QC
     verbose : also log a warning for every lead whose features are NaN (always listed in ``feature_qc.csv``)
+    clock : collects the wall seconds of each step (:data:`~ecgfeat.study.step_clock.STUDY_STEPS`); they are
+        also written to the manifest as ``step_seconds`` (a resumed step counts the time to load it)
     """
+    clock = clock or StepClock()
     def prog(it, desc, total=None):
         return tqdm(it, desc=desc, total=total, disable=not progress)
 
@@ -79,7 +84,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     out = Path(artifacts) / run_id
     out.mkdir(parents=True, exist_ok=True)
     shared = Path(shared) if shared else shared_dir()
-    index, X, Y, X_ext, Y_ext, desc, hashes = load_data(cfg, shared, out, progress, verbose)
+    index, X, Y, X_ext, Y_ext, desc, hashes = load_data(cfg, shared, out, progress, verbose, clock)
     labels = cfg.labels or scorable_labels(Y.to_numpy(), list(Y.columns), cfg.min_positives)
     missing = [lab for lab in labels if lab not in Y.columns]
     if missing:
@@ -97,13 +102,13 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
     done = steps.load("lead_sets", key)
     if done is None:
         with cluster_backend(cfg.scheduler):  # lead-set models on the Dask cluster when a scheduler is given
-            internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog)
+            internal, external = evaluate_lead_sets(cfg, X, Y, X_ext, Y_ext, folds, prog, clock)
         done = steps.save("lead_sets", key, {"internal": internal, "external": external})
     internal, external = done["internal"], done["external"]
     imp = steps.load("importance", key)
     if imp is None:
         with cluster_backend(cfg.scheduler):  # and the retraining game's coalition fits
-            imp = lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress)
+            imp = lead_importance_step(cfg, X, Y, folds, out.parent / ".cache", progress, clock)
         imp = steps.save("importance", key, imp)
     elapsed = time.perf_counter() - t_start
     manifest = {"run_id": run_id, "created": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -116,6 +121,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
                 "data_files": "data_files.sha256",
                 "data": desc, "data_hashes": hashes, "seed": cfg.seed, "labels": labels,
                 "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
+                "step_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
                 "synthetic": cfg.source == "synthetic",
                 "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how",
                                                    "global_seconds", "local_seconds", "local_n") if k in imp}}
@@ -126,8 +132,9 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
         local_meanabs=imp["local"], local_meanabs_se=imp["local_se"], best_lead_sets=imp["best_sets"],
         mc_convergence=imp["mc_curve"], retrain_auroc=imp.get("retrain"), retrain_auroc_se=imp.get("retrain_se"),
         masked_vs_retrained=imp.get("masked_vs_retrained"))
-    results.to_run(out)
-    report = write_report(results, out)
+    with clock.step("report"):
+        results.to_run(out)
+        report = write_report(results, out)
     logger.info("study written to %s (%s)", out, report)
     return out
 
