@@ -1,0 +1,74 @@
+"""The scale rehearsal's dataset generator (benchmarks/rehearsal.py): its folders are read by the normal
+readers, with the configured counts and label prevalences."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from rehearsal import RehearsalSpec, build_rehearsal, source_weights, vary_signal  # noqa: E402
+
+from ecgfeat.records import LabelTable, read_index  # noqa: E402
+from ecgfeat.records.index import load_record  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory, shared):
+    out = tmp_path_factory.mktemp("rehearsal")
+    spec = RehearsalSpec(n_arrhythmia=130, n_ptbxl=70, seed=1)
+    return out, spec, build_rehearsal(out, spec, shared=shared, n_jobs=1, chunk=50)
+
+
+def test_rehearsal_folders_index_with_the_normal_readers(rehearsal):
+    out, spec, manifest = rehearsal
+    table = LabelTable.load()
+    for name, n, rate in (("ecg-arrhythmia", spec.n_arrhythmia, 500), ("ptb-xl", spec.n_ptbxl, 500),
+                          ("ptb-xl", spec.n_ptbxl, 100)):
+        kwargs = {"sampling_rate": rate} if name == "ptb-xl" else {}
+        index, qc = read_index(out / name, **kwargs)
+        assert len(index) == n and qc.empty, qc
+        assert set(index["sampling_rate"]) == {rate} and set(index["n_samples"]) == {10 * rate}
+        record = load_record(index.iloc[-1])
+        assert record.signal.shape == (10 * rate, 12) and np.isfinite(record.signal).all()
+        assert 0.01 < float(np.median(np.abs(record.signal))) < 2.0  # mV, not ADC units
+        # the labels written are the labels the manifest reports (read back through the label table)
+        prevalence = table.encode(index, "study17").mean()
+        reported = manifest["datasets"][name]["prevalence_rehearsal"]
+        assert np.allclose(prevalence.to_numpy(), [reported[lab] for lab in prevalence.index], atol=1e-3)
+
+
+def test_rehearsal_prevalences_follow_the_real_datasets(rehearsal):
+    _, _, manifest = rehearsal
+    for name, d in manifest["datasets"].items():
+        real, expected = d["prevalence_real"], d["prevalence_expected"]
+        carried = [lab for lab, p in expected.items() if p > 0]
+        assert len(carried) >= 14, (name, carried)
+        for lab in carried:
+            assert abs(expected[lab] - real[lab]) <= max(0.005, 0.1 * real[lab]), (name, lab, expected[lab], real[lab])
+
+
+def test_a_rehearsal_with_the_same_spec_is_reused(rehearsal, shared):
+    out, spec, manifest = rehearsal
+    first = (out / "ptb-xl" / "ptbxl_database.csv").stat().st_mtime_ns
+    again = build_rehearsal(out, spec, shared=shared, n_jobs=1)
+    assert again == manifest and (out / "ptb-xl" / "ptbxl_database.csv").stat().st_mtime_ns == first
+
+
+def test_source_weights_match_target_prevalences_and_stay_a_distribution():
+    rng = np.random.default_rng(0)
+    y = (rng.random((60, 5)) < [0.5, 0.2, 0.1, 0.05, 0.0]).astype(float)
+    target = np.array([0.3, 0.3, 0.05, 0.1, 0.2])
+    w = source_weights(y, target)
+    assert np.all(w >= 0) and np.isclose(w.sum(), 1)
+    assert np.allclose((w @ y)[:4], target[:4], atol=0.01)  # the last label is carried by no source
+
+
+def test_varied_signal_is_close_to_but_not_the_source():
+    t = np.arange(5000) / 500
+    x = np.sin(2 * np.pi * 1.2 * t)[:, None] * np.linspace(0.5, 1.5, 12)
+    y = vary_signal(x, np.random.default_rng(1))
+    assert y.shape == x.shape and not np.allclose(y, x)
+    assert 0.7 < np.std(y) / np.std(x) < 1.4
