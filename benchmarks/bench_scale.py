@@ -137,6 +137,109 @@ def growth_table(results: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("step")
 
 
+# ------------------------------------------------------------------------ unit costs at the full size
+def full_size_data(features: Path, n_rows: int, labels: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n_rows`` rows of real rehearsal features (a measured run's ``features.parquet``, rows drawn with
+    replacement and jittered by 1 % of each column's SD so no two rows are equal) and ``labels`` random labels of
+    10-30 % prevalence: the shapes the full study fits, for timing only."""
+    X = pd.read_parquet(features)
+    X = X[[c for c in X.columns if "__" in c]].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    rows = X.to_numpy()[rng.integers(0, len(X), n_rows)]
+    rows = rows + rng.standard_normal(rows.shape) * 0.01 * np.nanstd(X.to_numpy(), axis=0)
+    Y = (rng.random((n_rows, labels)) < rng.uniform(0.1, 0.3, labels)).astype(float)
+    return pd.DataFrame(rows, columns=X.columns), pd.DataFrame(Y, columns=[f"L{k}" for k in range(labels)])
+
+
+def _timed(fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
+    """Each heavy step's unit of work timed once at the full study's shapes, and the step's wall time projected as
+    units × unit time / workers (the study runs units in parallel on ``n_jobs`` workers, one thread each).
+
+    ``per_record``: seconds per record of the index, features, data-hash and report steps, from a measured run
+    (their work per record does not depend on N)."""
+    from ecgfeat.importance import GlobalScoreGame
+    from ecgfeat.importance.exact import all_coalitions
+    from ecgfeat.importance.inference import multiplier_weights, score_contributions
+    from ecgfeat.models.lead_sets import resolve_lead_set
+    from ecgfeat.models.metrics import evaluate_labels
+    from ecgfeat.study.lead_set_models import lead_set_model
+
+    cfg = StudyConfig.named("reference")
+    n_labels = len(cfg.retrain_labels)  # the 18 study labels: all have ≥ 50 positives at the full size
+    n_train = FULL_ARRHYTHMIA * (cfg.n_folds - 1) // cfg.n_folds  # one CV fold's training rows
+    n_test = FULL_ARRHYTHMIA // cfg.n_folds
+    X, Y = full_size_data(features, FULL_ARRHYTHMIA, n_labels)
+    Xtr, Ytr = X.iloc[:n_train], Y.iloc[:n_train]
+    rows = []
+    # lead-set models: 10 CV fits + 1 external fit per lead set; fit time by number of leads
+    sizes = {name: len(resolve_lead_set(name)) for name in cfg.lead_sets}
+    fit_s = {}
+    for k, name in ((1, "single-II"), (6, "limb"), (12, "12-lead")):
+        fit_s[k], _ = _timed(lambda: lead_set_model(cfg, leads=name).fit(Xtr, Ytr))
+    ks = np.array(sorted(fit_s))
+    per_set = {name: float(np.interp(k, ks, [fit_s[j] for j in ks])) * (cfg.n_folds + 1) for name, k in sizes.items()}
+    rows.append({"step": "lead_set_models", "unit": f"one fit, {n_train} rows × {n_labels} labels",
+                 "unit_s": f"1 lead {fit_s[1]:.1f} / 6 leads {fit_s[6]:.1f} / 12 leads {fit_s[12]:.1f}",
+                 "units": f"{len(sizes)} lead sets × {cfg.n_folds + 1} fits", "projected_s": sum(per_set.values()) / n_jobs})
+    # bootstrap: evaluate_labels twice (probabilities, hard predictions) on the internal and the external set
+    p = np.random.default_rng(1).random(Y.shape)
+    boots = 20
+    t_int, _ = _timed(lambda: evaluate_labels(Y, p, labels=list(Y.columns), n_boot=boots, min_positives=50))
+    t_ext, _ = _timed(lambda: evaluate_labels(Y.iloc[:FULL_PTBXL], p[:FULL_PTBXL], labels=list(Y.columns),
+                                              n_boot=boots, min_positives=3))
+    per_set_boot = 2 * (t_int + t_ext) * cfg.n_boot / boots
+    rows.append({"step": "bootstrap", "unit": f"{boots} bootstrap replicates, internal + external, × 2 (AUROC/AUPRC, F1)",
+                 "unit_s": f"{2 * (t_int + t_ext):.1f}", "units": f"{len(sizes)} lead sets × {cfg.n_boot // boots}",
+                 "projected_s": per_set_boot * len(sizes) / n_jobs})
+    # masked games: the importance model, then 4,096 coalitions × held-out rows (missing), × background rows
+    # (background) and local rows × 4,096 (local, missing masking); one batch of 128 coalitions timed
+    t_model, model = _timed(lambda: lead_set_model(cfg, lead_dropout=cfg.importance_lead_dropout,
+                                                   empty_dropout=cfg.importance_empty_dropout, imbalance="none",
+                                                   n_jobs=n_jobs).fit(Xtr, Ytr))
+    Xte, Yte = X.iloc[n_train:n_train + n_test], Y.iloc[n_train:n_train + n_test]
+    game = GlobalScoreGame(model.predict_label_proba, Xte, Yte, model.lead_groups_, masking="missing",
+                           score="auroc", empty_output=model.priors_)
+    masks = all_coalitions(12)[:128]
+    xi = multiplier_weights(len(Xte), cfg.n_draws)
+
+    def batch():
+        vals, contrib = score_contributions(game.y, game.local(masks), "auroc")
+        r = contrib.shape[1]
+        return xi @ contrib.transpose(1, 0, 2).reshape(r, -1)
+    t_batch, _ = _timed(batch)
+    t_pred, _ = _timed(lambda: game.local(masks))
+    per_row = t_pred / (128 * len(Xte))
+    local_rows = min(cfg.local_rows, n_test)
+    n_batches = 4096 // 128
+    projected = t_model + n_batches * t_batch + n_batches * (t_batch + t_pred * (cfg.background_rows - 1)) \
+        + 4096 * local_rows * per_row
+    rows.append({"step": "masked_games", "unit": f"importance model fit; 128 coalitions × {len(Xte)} held-out rows",
+                 "unit_s": f"fit {t_model:.1f}; batch {t_batch:.1f} (predict {t_pred:.1f})",
+                 "units": f"{n_batches} batches missing + {n_batches} × {cfg.background_rows} background rows + "
+                          f"{local_rows} local rows × 4,096", "projected_s": projected})
+    # retraining game: one coalition model (6 leads: the sampler's mean coalition size), 18 labels, no early stop
+    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+    t_coal, _ = _timed(lambda: LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"],
+                                                        n_estimators=cfg.retrain_n_estimators,
+                                                        early_stopping_rounds=None, imbalance="none",
+                                                        random_state=0).fit(Xtr, Ytr))
+    rows.append({"step": "retraining_game", "unit": f"one coalition model, 6 leads, {n_train} rows × {n_labels} labels",
+                 "unit_s": f"{t_coal:.1f}", "units": f"{cfg.retrain_evaluations} coalitions",
+                 "projected_s": t_coal * cfg.retrain_evaluations / n_jobs})
+    for step, sec in per_record.items():
+        rows.append({"step": step, "unit": "one record (measured run)", "unit_s": f"{sec:.4f}",
+                     "units": f"{FULL} records", "projected_s": sec * FULL})
+    table = pd.DataFrame(rows).set_index("step")
+    table["projected_h"] = (table["projected_s"] / 3600).round(2)
+    return table
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, nargs="+", default=[1000])
@@ -146,7 +249,27 @@ def main() -> None:
     ap.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a reference-config key (YAML value), e.g. --set n_boot=200")
+    ap.add_argument("--unit-costs", action="store_true",
+                    help="time each heavy step's unit of work at the full study's shapes (needs one measured N) "
+                         "and project the full study from them")
     args = ap.parse_args()
+    if args.unit_costs:
+        measured = sorted(args.out.glob("scale_*.json"), key=lambda f: json.loads(f.read_text())["records"])
+        if not measured:
+            raise SystemExit("--unit-costs needs a measured run first: bench_scale.py --records 1000")
+        run = json.loads(measured[-1].read_text())
+        n = run["records"]
+        per_record = {step: run["step_seconds"].get(step, 0.0) / n
+                      for step in ("index", "data_hashes", "features", "report")}
+        features = args.out / f"runs_{n}" / "scale" / "features.parquet"
+        table = unit_costs(features, per_record, args.n_jobs)
+        pd.set_option("display.width", 250)
+        pd.set_option("display.max_colwidth", 80)
+        print(table.to_string())
+        total = table["projected_s"].sum()
+        print(f"projected full study ({FULL} records, {args.n_jobs} workers): {total / 3600:.1f} h "
+              f"(per-record steps from the N={n} run; the rest from unit costs at the full shapes)")
+        return
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden_small_synthetic.json"
 TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auroc.csv": None,
@@ -62,6 +63,26 @@ def test_the_study_on_a_dask_cluster_gives_the_same_tables(tmp_path):
     keys = " ".join(str(t.get("key")) for t in stream.data)
     assert "_predict_lead_set" in keys and "_fit_predict" in keys  # lead-set models and coalition fits on the workers
     _assert_matches_golden(now)
+
+
+def test_a_study_killed_in_the_importance_step_resumes_without_refitting_the_lead_set_models(tmp_path, monkeypatch):
+    """A run stopped mid-way (here: interrupted inside the importance step) keeps its finished lead-set step; the
+    next run with the same run id computes only what was not finished, and its tables equal the golden ones."""
+    import ecgfeat.study.run as study_run
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+    monkeypatch.setattr(study_run, "lead_importance_step", killed)
+    with pytest.raises(KeyboardInterrupt):
+        small_study(tmp_path)
+    assert (tmp_path / "golden" / "steps" / "lead_sets" / "done.json").exists()
+    assert not (tmp_path / "golden" / "steps" / "importance").exists()
+    monkeypatch.undo()
+
+    def refitted(*args, **kwargs):
+        raise AssertionError("the finished lead-set step was computed again")
+    monkeypatch.setattr(study_run, "evaluate_lead_sets", refitted)
+    _assert_matches_golden(small_study(tmp_path))
 
 
 def test_a_step_finished_with_another_key_is_computed_again(tmp_path):
