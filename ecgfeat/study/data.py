@@ -32,6 +32,7 @@ def load_data(cfg: StudyConfig, shared: Path | None, out: Path, progress: bool =
         index, qc = read_indexes(roots)
         save_index(index, out / "index.csv")
         qc.to_csv(out / "qc.csv", index=False)
+        y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
     with clock.step("features"):
         table = extract_features(index, fconf, n_jobs=cfg.n_jobs, chunk_size=16, cache_dir=cache,
                                  backend="dask" if cfg.scheduler else "loky", scheduler=cfg.scheduler,
@@ -40,8 +41,6 @@ def load_data(cfg: StudyConfig, shared: Path | None, out: Path, progress: bool =
         if progress:
             print(f"feature QC: {summarise_feature_qc(table.qc)} (details in feature_qc.csv)")
         write_features(table.features, index, out / FEATURES_FILE)
-    with clock.step("index"):
-        y_all = LabelTable.load().encode(index, cfg.label_set).reset_index(drop=True)
     feats = table.features.reset_index(drop=True)
     train = index.dataset.isin(cfg.train_datasets).to_numpy()
     ext = index.dataset.isin(cfg.external_datasets).to_numpy()

@@ -71,8 +71,9 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
 
     progress : progress bars (total and ETA) for every long step and a one-line summary of feature QC
     verbose : also log a warning for every lead whose features are NaN (always listed in ``feature_qc.csv``)
-    clock : collects the wall seconds of each step (:data:`~ecgfeat.study.step_clock.STUDY_STEPS`); they are
-        also written to the manifest as ``step_seconds`` (a resumed step counts the time to load it)
+    clock : collects the wall seconds of each step computed (:data:`~ecgfeat.study.step_clock.STUDY_STEPS`; a
+        step resumed from the run folder is not timed); the manifest's ``step_seconds`` has every step but the
+        report, which writes the manifest
     """
     clock = clock or StepClock()
     def prog(it, desc, total=None):
