@@ -22,11 +22,7 @@ class Predictions:
 
     def evaluate(self, **kwargs) -> pd.DataFrame:
         """AUROC/AUPRC from the probabilities; F1 from the per-fold thresholded predictions."""
-        res = evaluate_labels(self.y, self.proba, labels=list(self.y.columns), **kwargs)
-        # hard predictions are 0/1, so the default 0.5 threshold reproduces them exactly
-        f1 = evaluate_labels(self.y, self.hard, labels=list(self.y.columns), **kwargs)
-        res[["f1", "f1_lo", "f1_hi"]] = f1[["f1", "f1_lo", "f1_hi"]].to_numpy()
-        return res
+        return evaluate_labels(self.y, self.proba, labels=list(self.y.columns), hard=self.hard, **kwargs)
 
 
 def cross_validated_predictions(estimator, X: pd.DataFrame, y: pd.DataFrame, folds: np.ndarray) -> Predictions:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecgfeat.models.metrics import (challenge_score, challenge_score_for_label_set, evaluate_labels,
+from ecgfeat.models.metrics import (auprc, auroc, challenge_score, challenge_score_for_label_set, evaluate_labels, f1,
                                     modified_confusion_matrix, read_challenge_weights)
 
 
@@ -78,3 +78,35 @@ def test_evaluate_labels_scores_only_labels_with_enough_positives():
     assert res.loc["a", "auroc_lo"] <= res.loc["a", "auroc"] <= res.loc["a", "auroc_hi"]
     assert res.loc["c", "n"] == 100  # NaN labels are unknown, not negative
     assert res.loc["macro", "auroc"] == pytest.approx((res.loc["a", "auroc"] + res.loc["c", "auroc"]) / 2)
+
+
+def test_evaluate_labels_bootstrap_equals_scoring_each_resampled_set():
+    """The bootstrap scores each replicate from counts over records sorted once; every replicate's AUROC, AUPRC
+    and F1 equal scoring the resampled records themselves (ties in the scores, unknown labels, a replicate batch
+    boundary, a label so rare that some replicates hold no positive)."""
+    rng = np.random.default_rng(3)
+    n, n_boot = 120, 73
+    y = (rng.random((n, 2)) < [0.3, 0.0]).astype(float)
+    y[[5, 50, 90], 1] = 1  # 3 positives: about 5 % of replicates draw none
+    y[rng.random(n) < 0.2, 0] = np.nan
+    p = np.round(rng.random((n, 2)) * 0.5 + 0.4 * np.nan_to_num(y), 1)  # coarse: many tied scores
+    hard = (p >= 0.5).astype(float)
+    res = evaluate_labels(y, p, labels=["a", "rare"], n_boot=n_boot, min_positives=3, random_state=11)
+    draw = np.random.default_rng(11)
+    expected = np.full((n_boot, 2, 3), np.nan)
+    for b in range(n_boot):
+        s = draw.integers(0, n, n)
+        for k in range(2):
+            keep = ~np.isnan(y[s, k])
+            ys, ps, hs = y[s, k][keep], p[s, k][keep], hard[s, k][keep]
+            if 0 < ys.sum() < len(ys):
+                expected[b, k] = auroc(ys, ps), auprc(ys, ps), f1(ys, hs)
+    assert np.isnan(expected[:, 1, 0]).any()  # the rare label really lacks positives in some replicates
+    for k, lab in enumerate(["a", "rare"]):
+        row = res.set_index("label").loc[lab]
+        for m, name in enumerate(["auroc", "auprc", "f1"]):
+            lo, hi = np.nanpercentile(expected[:, k, m], [2.5, 97.5])
+            assert row[f"{name}_lo"] == pytest.approx(lo, abs=1e-12) and row[f"{name}_hi"] == pytest.approx(hi, abs=1e-12)
+    macro_lo, macro_hi = np.nanpercentile(np.nanmean(expected, axis=1), [2.5, 97.5], axis=0)[:, 0]
+    macro = res.set_index("label").loc["macro"]
+    assert macro["auroc_lo"] == pytest.approx(macro_lo, abs=1e-12) and macro["auroc_hi"] == pytest.approx(macro_hi, abs=1e-12)
