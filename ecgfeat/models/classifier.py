@@ -212,6 +212,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
             self.boosters_, self.best_iterations_, self.thresholds_ = [booster], [best], thresholds
             self.priors_ = list(np.nanmean(Y, axis=0))
             return self
+        shared = None  # one training matrix (quantile sketch) for every label that trains on all rows as given
         for k in range(Y.shape[1]):  # one booster per label, on the rows where the label is known
             known = np.flatnonzero(~np.isnan(Y[:, k]))
             yk = Y[known, k]
@@ -221,16 +222,27 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                 self.best_iterations_.append(-1)
                 self.thresholds_.append(self._default_t())
                 continue
-            booster, best, thresholds = self._fit_booster(xgb, Xs, Y[:, [k]], known, yk, rng)
+            if len(known) == len(Xs) and self._trains_on_rows_as_given():
+                shared = shared or xgb.QuantileDMatrix(Xs, missing=np.nan, nthread=self.n_jobs)
+            booster, best, thresholds = self._fit_booster(xgb, Xs, Y[:, [k]], known, yk, rng,
+                                                          shared if len(known) == len(Xs) else None)
             self.boosters_.append(booster)
             self.best_iterations_.append(best)
             self.thresholds_.extend(thresholds)
         return self
 
+    def _trains_on_rows_as_given(self) -> bool:
+        """A label with no unknown value trains on every row of X unchanged: no inner validation split, no
+        resampling, no dropout copies; such labels share one training matrix."""
+        return (self.early_stopping_rounds is None and self.imbalance != "undersample" and self.lead_dropout == 0
+                and self.empty_dropout == 0)
+
     def _fit_booster(self, xgb, Xs: np.ndarray, Y: np.ndarray, rows: np.ndarray, strata: np.ndarray,
-                     rng: np.random.Generator):
+                     rng: np.random.Generator, shared=None):
         """One booster on ``rows`` for the label columns of ``Y`` (one: per-label, all: native multi-output):
         inner validation split (early stopping, thresholds), class balancing (single label), lead dropout.
+        ``shared``: an ``xgboost.QuantileDMatrix`` of all of ``Xs``, used when the booster trains on it as given
+        (the same booster as fitting from the arrays, without sketching the features again).
         Returns (booster, best iteration, thresholds per label column)."""
         single = Y.shape[1] == 1
         tr, va = rows, None
@@ -255,6 +267,11 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         if not single:
             params["multi_strategy"] = "one_output_per_tree"
         target = ytr[:, 0] if single else ytr
+        if shared is not None and single and va is None and self._trains_on_rows_as_given():
+            shared.set_label(target)
+            model = xgb.XGBClassifier(**params)
+            booster = xgb.train(model.get_xgb_params(), shared, num_boost_round=model.get_num_boosting_rounds())
+            return booster, self.n_estimators - 1, [self._default_t()]
         model = xgb.XGBClassifier(**params)
         model.fit(Xtr, target, eval_set=[(Xs[va], Y[va, 0] if single else Y[va])] if va is not None else None,
                   verbose=False)

@@ -111,3 +111,31 @@ def test_best_f1_threshold():
     p = np.array([0.1, 0.4, 0.35, 0.8, 0.9])
     t = best_f1_threshold(y, p)
     assert 0.1 < t <= 0.35  # catching all three positives (F1 = 6/7) beats 0.4 < t (F1 = 0.8)
+
+
+@pytest.mark.parametrize("imbalance", ["scale_pos_weight", "none"])
+def test_labels_sharing_one_training_matrix_fit_the_same_boosters(cohort, monkeypatch, imbalance):
+    """Without early stopping, resampling or dropout every complete label trains on one QuantileDMatrix of X
+    (sketched once); its boosters predict exactly what boosters fitted from the arrays predict, and a label with
+    unknown values still trains on its known rows only."""
+    import xgboost as xgb
+
+    X, Y, Xt, _ = cohort
+    Y = Y.assign(third=np.random.default_rng(0).permutation(Y.iloc[:, 0].to_numpy()))  # two complete labels
+    Y.iloc[:7, 1] = np.nan  # this label is fitted from its known rows, not from the shared matrix
+    kw = dict(leads="limb", n_estimators=25, early_stopping_rounds=None, imbalance=imbalance, random_state=4)
+    built = []
+    real = xgb.QuantileDMatrix
+
+    def counted(*args, **kwargs):
+        built.append(kwargs.get("ref"))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(xgb, "QuantileDMatrix", counted)
+    shared = LeadGroupedXGBClassifier(**kw).fit(X, Y)
+    n_shared = len(built)
+    monkeypatch.setattr(LeadGroupedXGBClassifier, "_trains_on_rows_as_given", lambda self: False)
+    built.clear()
+    separate = LeadGroupedXGBClassifier(**kw).fit(X, Y)
+    assert n_shared == 1 and not built  # one matrix for the two complete labels; none built by ecgfeat otherwise
+    np.testing.assert_array_equal(shared.predict_label_proba(Xt), separate.predict_label_proba(Xt))
+    assert shared.best_iterations_ == separate.best_iterations_ and shared.thresholds_ == separate.thresholds_
