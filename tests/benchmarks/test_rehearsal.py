@@ -72,3 +72,43 @@ def test_varied_signal_is_close_to_but_not_the_source():
     y = vary_signal(x, np.random.default_rng(1))
     assert y.shape == x.shape and not np.allclose(y, x)
     assert 0.7 < np.std(y) / np.std(x) < 1.4
+
+
+def _rehearsal_study(out: Path, artifacts: Path, scheduler: str | None) -> dict[str, "pd.DataFrame"]:
+    """A small study on the rehearsal's folders (the real readers, feature extraction, lead-set models, games)."""
+    import pandas as pd
+
+    from ecgfeat.study import StudyConfig, run_study
+
+    cfg = StudyConfig(name="rehearsal", source="folders", folders=[str(out / "ecg-arrhythmia"), str(out / "ptb-xl")],
+                      train_datasets=["ecg-arrhythmia"], external_datasets=["ptb-xl"], labels=["SR", "STach"],
+                      min_positives=5, min_heldout_positives=3, n_folds=3, n_boot=20, n_estimators=20,
+                      lead_sets=["12-lead", "single-II", "limb"], local_rows=5, retrain_labels=["SR"],
+                      retrain_evaluations=40, retrain_n_estimators=10, k_max=2, exhaustive_up_to=2, n_draws=50,
+                      n_jobs=1, scheduler=scheduler)
+    run = run_study(cfg, artifacts=artifacts, run_id="run", progress=False)
+    tables = {}
+    for name in ("auroc_internal.csv", "auroc_external.csv", "lead_importance.csv", "best_lead_sets.csv"):
+        table = pd.read_csv(run / "tables" / name)
+        tables[name] = table.drop(columns=[c for c in table.columns if c.endswith("_s")])  # wall times
+    return tables
+
+
+def test_a_rehearsal_study_on_a_dask_cluster_equals_the_local_run(rehearsal, tmp_path):
+    """Features, lead-set models and retraining fits sent to a 2-worker LocalCluster (each with its own feature
+    cache: nothing reused) give the same lead-set AUROCs and lead Shapley values as the local run."""
+    import pandas as pd
+    from distributed import Client, LocalCluster, get_task_stream
+
+    out, _, _ = rehearsal
+    local = _rehearsal_study(out, tmp_path / "local", None)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            dask = _rehearsal_study(out, tmp_path / "dask", cluster.scheduler_address)
+    keys = " ".join(str(t.get("key")) for t in stream.data)
+    # features, lead-set models and coalition fits ran on the workers
+    assert "_extract_chunk" in keys and "_predict_lead_set" in keys and "_fit_predict" in keys
+    assert len(local["auroc_internal.csv"]) and local["lead_importance.csv"]["estimate"].notna().any()
+    for name, table in local.items():
+        pd.testing.assert_frame_equal(dask[name], table, check_exact=False, rtol=1e-12, obj=name)
