@@ -5,6 +5,7 @@ import json
 
 import matplotlib.image as mpimg
 import pandas as pd
+import pytest
 
 from ecgfeat.cli import main
 
@@ -97,3 +98,17 @@ def test_step_subcommands_on_a_small_synthetic_run(tmp_path, capsys):
     (run / "figures" / "auroc_internal.png").unlink()
     assert main(["report", str(run)]) == 0
     assert (run / "figures" / "auroc_internal.png").exists()
+
+
+def test_a_retraining_budget_too_small_for_its_error_is_refused_before_any_work():
+    """retrain_evaluations below 30 (12 leads: 26 border coalitions + two pairs) gave infinite standard errors
+    hours into a run; 0 (no retraining game) and 30 are accepted."""
+    from ecgfeat.exceptions import ConfigError
+    from ecgfeat.study import StudyConfig
+
+    for bad in (1, 24, 29):
+        with pytest.raises(ConfigError, match="retrain_evaluations"):
+            StudyConfig(source="synthetic", retrain_evaluations=bad)
+    StudyConfig(source="synthetic", retrain_evaluations=0)
+    StudyConfig(source="synthetic", retrain_evaluations=30)
+    StudyConfig(source="synthetic", retrain_method="permutation", retrain_evaluations=10)  # not used by permutation

@@ -75,6 +75,12 @@ def _shapley_weights(Z: np.ndarray) -> np.ndarray:
     return np.where(Z, w[np.maximum(s - 1, 0)][:, None], -w[s][:, None])
 
 
+def min_regression_budget(n_players: int) -> int:
+    """The fewest distinct coalitions :func:`regression_shapley` accepts as ``max_evaluations`` for ``n_players``
+    (2n + 2 border coalitions and two sampled complementary pairs); 30 for 12 leads."""
+    return 2 * n_players + 6
+
+
 def regression_shapley(game: Game, *, random_state: int | np.random.Generator | None = None, tol: float = 0.01,
                        max_evaluations: int | None = None, order: int = 3, n_folds: int = 5,
                        batch_pairs: int = 32, min_pairs: int = 40, max_pairs: int = 100_000,
@@ -85,7 +91,7 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
     ----------
     tol : stop when max standard error ≤ tol × max |v(all) − v(∅)| over rows and outputs
     max_evaluations : budget of distinct coalitions evaluated, border included (None: no budget); never
-        exceeded once the 2n + 2 border coalitions are evaluated
+        exceeded; at least :func:`min_regression_budget` (2n + 6) unless it holds every coalition (ValueError)
     order : highest interaction order of the surrogate (3: terms of up to 3 leads; 1 = additive)
     n_folds : cross-fitting folds (≥ 2)
     batch_pairs : complementary pairs drawn between two checks of the stopping rule
@@ -98,9 +104,14 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
         raise ValueError(f"order must be ≥ 1, got {order}")
     if max_pairs < 1:
         raise ValueError(f"max_pairs must be ≥ 1, got {max_pairs}")
+    n = game.n_players
+    smallest = min_regression_budget(n)
+    if max_evaluations is not None and max_evaluations < min(smallest, 1 << n):
+        raise ValueError(f"max_evaluations={max_evaluations} is too small for {n} players: regression needs at "
+                         f"least {smallest} distinct coalitions (the {2 * n + 2} border coalitions and two sampled "
+                         f"pairs, the fewest whose spread gives a standard error)")
     rng = np.random.default_rng(random_state)
     seed = random_state if isinstance(random_state, int) else None
-    n = game.n_players
     full = (1 << n) - 1
     bits = 1 << np.arange(n)
     memo = CachedGame(game)

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import yaml
 
+from .._constants import LEADS
 from .._parallel import check_n_jobs
 from ..exceptions import ConfigError, DataNotFoundError
 from ..features.ecg_delineate import DELINEATION_METHODS
 from ..features.record_features import FeatureConfig
+from ..importance.regression import min_regression_budget
 from ..models.lead_sets import LEAD_SETS, resolve_lead_set
 from ..records import DATASETS, LabelTable
 
@@ -101,6 +103,11 @@ class StudyConfig:
         for key, low in minimum.items():
             if getattr(self, key) < low:
                 fail(key, f"must be at least {low}")
+        smallest = min_regression_budget(len(LEADS))
+        if self.retrain_method == "regression" and 0 < self.retrain_evaluations < smallest:
+            fail("retrain_evaluations", f"must be 0 (no retraining game) or at least {smallest}: the regression "
+                                        f"estimator needs the border coalitions and two sampled pairs of 12 leads "
+                                        f"for a standard error")
         for key in ("importance_lead_dropout", "importance_empty_dropout"):
             if not 0 <= getattr(self, key) < 1:
                 fail(key, "must be in [0, 1)")

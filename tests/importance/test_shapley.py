@@ -165,6 +165,18 @@ def test_regression_standard_errors_are_finite_at_small_budgets():
             assert np.isfinite(res.std_error).all(), (seed, budget)
 
 
+def test_regression_refuses_a_budget_too_small_to_estimate_its_error():
+    """Below the 2n + 2 border coalitions plus two sampled pairs, no spread can be estimated: the standard error
+    was infinite (a budget of 24 for 12 leads). Now a clear error names the smallest budget."""
+    game = _PolynomialGame(k=5)
+    for budget in (10, 24, 29):
+        with pytest.raises(ValueError, match="at least 30"):
+            regression_shapley(game, random_state=0, tol=0.0, max_evaluations=budget)
+    small = _PolynomialGame(n=3)  # 8 coalitions: every one fits in a budget of 8, so the result is exact
+    res = regression_shapley(small, random_state=0, tol=0.0, max_evaluations=8)
+    np.testing.assert_allclose(res.values, exact_shapley(small).values, atol=1e-12)
+
+
 def test_regression_is_exact_when_every_coalition_is_evaluated():
     for n in (3, 6):  # n = 3: the border (sizes 0, 1, n-1, n) is everything; n = 6: sampling fills the rest
         game = _PolynomialGame(n=n, k=5 if n > 5 else 0)
