@@ -26,6 +26,7 @@ import shutil
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -150,15 +151,24 @@ def full_size_data(features: Path, n_rows: int, labels: int, seed: int = 0) -> t
     return pd.DataFrame(rows, columns=X.columns), pd.DataFrame(Y, columns=[f"L{k}" for k in range(labels)])
 
 
-def _timed(fn) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
+def _timed(fn, clock: StepClock | None = None, step: str = "") -> tuple[float, object]:
+    """(wall seconds, result) of ``fn()``, run as ``step`` on ``clock`` (so a memory sampler files its peak)."""
+    with clock.step(step) if clock is not None else _nothing():
+        t0 = time.perf_counter()
+        out = fn()
+        return time.perf_counter() - t0, out
+
+
+@contextmanager
+def _nothing():
+    yield
 
 
 def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     """Each heavy step's unit of work timed once at the full study's shapes, and the step's wall time projected as
-    units × unit time / workers (the study runs units in parallel on ``n_jobs`` workers, one thread each).
+    units × unit time / workers (the study runs units in parallel on ``n_jobs`` workers, one thread each). Also
+    the peak resident memory of this process while each step's units ran, with the full-size feature matrix
+    (45,152 records) and labels loaded: a study worker holds the same data and one unit at a time.
 
     ``per_record``: seconds per record of the index, features, data-hash and report steps, from a measured run
     (their work per record does not depend on N)."""
@@ -176,11 +186,14 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     X, Y = full_size_data(features, FULL_ARRHYTHMIA, n_labels)
     Xtr, Ytr = X.iloc[:n_train], Y.iloc[:n_train]
     rows = []
+    clock = StepClock()
+    sampler = MemorySampler(clock)  # peak RSS of this process during each step's units, full-size data resident
+    sampler.start()
     # lead-set models: 10 CV fits + 1 external fit per lead set; fit time by number of leads
     sizes = {name: len(resolve_lead_set(name)) for name in cfg.lead_sets}
     fit_s = {}
     for k, name in ((1, "single-II"), (6, "limb"), (12, "12-lead")):
-        fit_s[k], _ = _timed(lambda: lead_set_model(cfg, leads=name).fit(Xtr, Ytr))
+        fit_s[k], _ = _timed(lambda: lead_set_model(cfg, leads=name).fit(Xtr, Ytr), clock, "lead_set_models")
     ks = np.array(sorted(fit_s))
     per_set = {name: float(np.interp(k, ks, [fit_s[j] for j in ks])) * (cfg.n_folds + 1) for name, k in sizes.items()}
     rows.append({"step": "lead_set_models", "unit": f"one fit, {n_train} rows × {n_labels} labels",
@@ -191,9 +204,10 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     hard = (p > 0.5).astype(float)
     boots = 50
     t_int, _ = _timed(lambda: evaluate_labels(Y, p, labels=list(Y.columns), hard=hard, n_boot=boots,
-                                              min_positives=50))
+                                              min_positives=50), clock, "bootstrap")
     t_ext, _ = _timed(lambda: evaluate_labels(Y.iloc[:FULL_PTBXL], p[:FULL_PTBXL], labels=list(Y.columns),
-                                              hard=hard[:FULL_PTBXL], n_boot=boots, min_positives=3))
+                                              hard=hard[:FULL_PTBXL], n_boot=boots, min_positives=3),
+                      clock, "bootstrap")
     per_set_boot = (t_int + t_ext) * cfg.n_boot / boots
     rows.append({"step": "bootstrap", "unit": f"{boots} bootstrap replicates, internal + external (AUROC, AUPRC, F1)",
                  "unit_s": f"{t_int + t_ext:.1f}", "units": f"{len(sizes)} lead sets × {cfg.n_boot // boots}",
@@ -202,7 +216,7 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     # (background) and local rows × 4,096 (local, missing masking); one batch of 128 coalitions timed
     t_model, model = _timed(lambda: lead_set_model(cfg, lead_dropout=cfg.importance_lead_dropout,
                                                    empty_dropout=cfg.importance_empty_dropout, imbalance="none",
-                                                   n_jobs=n_jobs).fit(Xtr, Ytr))
+                                                   n_jobs=n_jobs).fit(Xtr, Ytr), clock, "masked_games")
     Xte, Yte = X.iloc[n_train:n_train + n_test], Y.iloc[n_train:n_train + n_test]
     game = GlobalScoreGame(model.predict_label_proba, Xte, Yte, model.lead_groups_, masking="missing",
                            score="auroc", empty_output=model.priors_)
@@ -213,8 +227,8 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
         vals, contrib = score_contributions(game.y, game.local(masks), "auroc")
         r = contrib.shape[1]
         return xi @ contrib.transpose(1, 0, 2).reshape(r, -1)
-    t_batch, _ = _timed(batch)
-    t_pred, _ = _timed(lambda: game.local(masks))
+    t_batch, _ = _timed(batch, clock, "masked_games")
+    t_pred, _ = _timed(lambda: game.local(masks), clock, "masked_games")
     per_row = t_pred / (128 * len(Xte))
     local_rows = min(cfg.local_rows, n_test)
     n_batches = 4096 // 128
@@ -229,15 +243,17 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     t_coal, _ = _timed(lambda: LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"],
                                                         n_estimators=cfg.retrain_n_estimators,
                                                         early_stopping_rounds=None, imbalance="none",
-                                                        random_state=0).fit(Xtr, Ytr))
+                                                        random_state=0).fit(Xtr, Ytr), clock, "retraining_game")
     rows.append({"step": "retraining_game", "unit": f"one coalition model, 6 leads, {n_train} rows × {n_labels} labels",
                  "unit_s": f"{t_coal:.1f}", "units": f"{cfg.retrain_evaluations} coalitions",
                  "projected_s": t_coal * cfg.retrain_evaluations / n_jobs})
     for step, sec in per_record.items():
         rows.append({"step": step, "unit": "one record (measured run)", "unit_s": f"{sec:.4f}",
                      "units": f"{FULL} records", "projected_s": sec * FULL})
+    sampler.stop()
     table = pd.DataFrame(rows).set_index("step")
     table["projected_h"] = (table["projected_s"] / 3600).round(2)
+    table["unit_peak_rss_mb"] = [round(sampler.peak_main.get(step, np.nan)) for step in table.index]
     return table
 
 
@@ -248,6 +264,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("artifacts") / "bench_scale")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    ap.add_argument("--local-cluster", type=int, default=None, metavar="WORKERS",
+                    help="start a dask LocalCluster of WORKERS single-thread worker processes on this machine and "
+                         "run every heavy step on it (the scale-out measurement: compare 1 and 2 workers)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a reference-config key (YAML value), e.g. --set n_boot=200")
     ap.add_argument("--unit-costs", action="store_true",
@@ -278,13 +297,26 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tag = json.dumps(overrides, sort_keys=True)
     last = None
+    cluster = None
+    if args.local_cluster:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=args.local_cluster, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        args.scheduler = cluster.scheduler_address
     for n in args.records:
         result = measure(n, args, overrides)
+        if cluster is not None:  # results are grouped by where they ran, not by the cluster's port
+            result["scheduler"] = f"LocalCluster({args.local_cluster} workers)"
         suffix = "_" + hashlib.sha256(tag.encode()).hexdigest()[:8] if overrides else ""
+        suffix += f"_cluster{args.local_cluster}" if cluster is not None else ""
         (args.out / f"scale_{n}{suffix}.json").write_text(json.dumps(result, indent=1))
         print(f"N={n}: {result['wall_s']} s, peak {result['peak_rss_mb']} MB; steps {result['step_seconds']}",
               flush=True)
         last = result
+    if cluster is not None:
+        cluster.close()
+        args.scheduler = f"LocalCluster({args.local_cluster} workers)"
     results = [json.loads(f.read_text()) for f in sorted(args.out.glob("scale_*.json"))]
     results = [r for r in results if json.dumps(r["overrides"], sort_keys=True) == tag
                and r["n_jobs"] == args.n_jobs and r["scheduler"] == args.scheduler]
