@@ -257,6 +257,31 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     return table
 
 
+def retraining_alternatives(features: Path, n_jobs: int) -> pd.DataFrame:
+    """Coalition-model variants timed at the full shapes (one 6-lead model, 40,636 rows, 18 labels), each with
+    the retraining game's wall time at the configured number of coalitions: what a faster retraining game would
+    cost to run. The variants change the models the game values (fewer, larger boosting steps; one multi-output
+    booster); their effect on the lead rankings is not measured here."""
+    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+
+    cfg = StudyConfig.named("reference")
+    n_train = FULL_ARRHYTHMIA * (cfg.n_folds - 1) // cfg.n_folds
+    X, Y = full_size_data(features, FULL_ARRHYTHMIA, len(cfg.retrain_labels))
+    Xtr, Ytr = X.iloc[:n_train], Y.iloc[:n_train]
+    variants = {"300 trees, learning rate 0.1 (the study's)": {},
+                "100 trees, learning rate 0.3": {"n_estimators": 100, "learning_rate": 0.3},
+                "300 trees, native multi-output booster": {"multi_strategy": "native"}}
+    rows = []
+    for name, kw in variants.items():
+        params = {"n_estimators": cfg.retrain_n_estimators, **kw}
+        t, _ = _timed(lambda: LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"],
+                                                       early_stopping_rounds=None, imbalance="none",
+                                                       random_state=0, **params).fit(Xtr, Ytr))
+        rows.append({"coalition model": name, "fit_s": round(t, 1),
+                     "retraining_game_h": round(t * cfg.retrain_evaluations / n_jobs / 3600, 2)})
+    return pd.DataFrame(rows).set_index("coalition model")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, nargs="+", default=[1000])
@@ -289,6 +314,12 @@ def main() -> None:
         total = table["projected_s"].sum()
         print(f"projected full study ({FULL} records, {args.n_jobs} workers): {total / 3600:.1f} h "
               f"(per-record steps from the N={n} run; the rest from unit costs at the full shapes)")
+        alternatives = retraining_alternatives(features, args.n_jobs)
+        others = total - table.loc["retraining_game", "projected_s"]
+        alternatives["study_h"] = (others / 3600 + alternatives["retraining_game_h"]).round(1)
+        print(f"\nretraining game with other coalition models ({StudyConfig.named('reference').retrain_evaluations} "
+              f"coalitions, {args.n_jobs} workers; study_h: the whole study with that game)")
+        print(alternatives.to_string())
         return
     overrides = {}
     for item in args.set:
