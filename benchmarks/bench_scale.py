@@ -139,16 +139,23 @@ def growth_table(results: list[dict]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ unit costs at the full size
 def full_size_data(features: Path, n_rows: int, labels: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``n_rows`` rows of real rehearsal features (a measured run's ``features.parquet``, rows drawn with
-    replacement and jittered by 1 % of each column's SD so no two rows are equal) and ``labels`` random labels of
-    10-30 % prevalence: the shapes the full study fits, for timing only."""
-    X = pd.read_parquet(features)
-    X = X[[c for c in X.columns if "__" in c]].astype(np.float64)
+    """``n_rows`` rows of a measured run's rehearsal features and labels (``features.parquet`` and ``labels.csv``
+    of the run folder), drawn with replacement and jittered by 1 % of each column's SD so no two rows are equal;
+    ``labels`` label columns, the run's own labels repeated in turn when it scored fewer. The shapes the full study
+    fits, with labels the models can learn: boosting runs as many rounds as the study's would (random labels made
+    early stopping end fits after a few rounds and under-counted fit and prediction time). For timing only."""
+    table = pd.read_parquet(features)
+    known = pd.read_csv(features.parent / "labels.csv", dtype={"record_id": str})
+    table = table.merge(known, on=["record_id", "dataset"], how="inner")
+    real = [c for c in known.columns if c not in ("record_id", "dataset", "fold", "split")]
+    X = table[[c for c in table.columns if "__" in c]].astype(np.float64)
     rng = np.random.default_rng(seed)
-    rows = X.to_numpy()[rng.integers(0, len(X), n_rows)]
+    take = rng.integers(0, len(X), n_rows)
+    rows = X.to_numpy()[take]
     rows = rows + rng.standard_normal(rows.shape) * 0.01 * np.nanstd(X.to_numpy(), axis=0)
-    Y = (rng.random((n_rows, labels)) < rng.uniform(0.1, 0.3, labels)).astype(float)
-    return pd.DataFrame(rows, columns=X.columns), pd.DataFrame(Y, columns=[f"L{k}" for k in range(labels)])
+    Y = np.nan_to_num(table[real].to_numpy(float)[take][:, [k % len(real) for k in range(labels)]])
+    names = [real[k] if k < len(real) else f"{real[k % len(real)]}_{k // len(real)}" for k in range(labels)]
+    return pd.DataFrame(rows, columns=X.columns), pd.DataFrame(Y, columns=names)
 
 
 def _timed(fn, clock: StepClock | None = None, step: str = "") -> tuple[float, object]:
@@ -191,12 +198,14 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     sampler.start()
     # lead-set models: 10 CV fits + 1 external fit per lead set; fit time by number of leads
     sizes = {name: len(resolve_lead_set(name)) for name in cfg.lead_sets}
-    fit_s = {}
+    fit_s, rounds = {}, {}
     for k, name in ((1, "single-II"), (6, "limb"), (12, "12-lead")):
-        fit_s[k], _ = _timed(lambda: lead_set_model(cfg, leads=name).fit(Xtr, Ytr), clock, "lead_set_models")
+        fit_s[k], fitted = _timed(lambda: lead_set_model(cfg, leads=name).fit(Xtr, Ytr), clock, "lead_set_models")
+        rounds[k] = float(np.mean(fitted.best_iterations_)) + 1
     ks = np.array(sorted(fit_s))
     per_set = {name: float(np.interp(k, ks, [fit_s[j] for j in ks])) * (cfg.n_folds + 1) for name, k in sizes.items()}
-    rows.append({"step": "lead_set_models", "unit": f"one fit, {n_train} rows × {n_labels} labels",
+    rows.append({"step": "lead_set_models", "unit": f"one fit, {n_train} rows × {n_labels} labels (mean best "
+                                                    f"round {rounds[1]:.0f} / {rounds[6]:.0f} / {rounds[12]:.0f})",
                  "unit_s": f"1 lead {fit_s[1]:.1f} / 6 leads {fit_s[6]:.1f} / 12 leads {fit_s[12]:.1f}",
                  "units": f"{len(sizes)} lead sets × {cfg.n_folds + 1} fits", "projected_s": sum(per_set.values()) / n_jobs})
     # bootstrap: evaluate_labels (AUROC, AUPRC, F1 of the hard predictions) on the internal and the external set
@@ -234,7 +243,9 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     n_batches = 4096 // 128
     projected = t_model + n_batches * t_batch + n_batches * (t_batch + t_pred * (cfg.background_rows - 1)) \
         + 4096 * local_rows * per_row
-    rows.append({"step": "masked_games", "unit": f"importance model fit; 128 coalitions × {len(Xte)} held-out rows",
+    rows.append({"step": "masked_games", "unit": f"importance model fit (mean best round "
+                                                 f"{np.mean(model.best_iterations_) + 1:.0f}); 128 coalitions × "
+                                                 f"{len(Xte)} held-out rows",
                  "unit_s": f"fit {t_model:.1f}; batch {t_batch:.1f} (predict {t_pred:.1f})",
                  "units": f"{n_batches} batches missing + {n_batches} × {cfg.background_rows} background rows + "
                           f"{local_rows} local rows × 4,096", "projected_s": projected})
@@ -253,7 +264,7 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     sampler.stop()
     table = pd.DataFrame(rows).set_index("step")
     table["projected_h"] = (table["projected_s"] / 3600).round(2)
-    table["unit_peak_rss_mb"] = [round(sampler.peak_main.get(step, np.nan)) for step in table.index]
+    table["unit_peak_rss_mb"] = [float(np.round(sampler.peak_main.get(step, np.nan))) for step in table.index]
     return table
 
 
