@@ -26,7 +26,7 @@ import shutil
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -160,25 +160,38 @@ def full_size_data(features: Path, n_rows: int, labels: int, seed: int = 0) -> t
 
 def _timed(fn, clock: StepClock | None = None, step: str = "") -> tuple[float, object]:
     """(wall seconds, result) of ``fn()``, run as ``step`` on ``clock`` (so a memory sampler files its peak)."""
-    with clock.step(step) if clock is not None else _nothing():
+    with clock.step(step) if clock is not None else nullcontext():
         t0 = time.perf_counter()
         out = fn()
         return time.perf_counter() - t0, out
 
 
-@contextmanager
-def _nothing():
-    yield
+#: faster coalition models than the study's (300 trees at learning rate 0.1, one booster per label), timed beside it
+COALITION_MODEL_VARIANTS = {"100 trees, learning rate 0.3": {"n_estimators": 100, "learning_rate": 0.3},
+                            "the study's trees, one native multi-output booster": {"multi_strategy": "native"}}
 
 
-def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
+def _coalition_model(cfg: StudyConfig, **kw):
+    """The retraining game's model of one 6-lead coalition (the sampler's mean coalition size), no early stop."""
+    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+
+    kw.setdefault("n_estimators", cfg.retrain_n_estimators)
+    return LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"], early_stopping_rounds=None,
+                                    imbalance="none", random_state=0, **kw)
+
+
+def unit_costs(features: Path, per_record: dict, n_jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each heavy step's unit of work timed once at the full study's shapes, and the step's wall time projected as
     units × unit time / workers (the study runs units in parallel on ``n_jobs`` workers, one thread each). Also
     the peak resident memory of this process while each step's units ran, with the full-size feature matrix
     (45,152 records) and labels loaded: a study worker holds the same data and one unit at a time.
 
     ``per_record``: seconds per record of the index, features, data-hash and report steps, from a measured run
-    (their work per record does not depend on N)."""
+    (their work per record does not depend on N).
+
+    Returns the table of steps and the coalition-model variants (:data:`COALITION_MODEL_VARIANTS`, timed after the
+    study's own) with the retraining game's hours for each. The variants change the models the game values;
+    their effect on the lead rankings is not measured here."""
     from ecgfeat.importance import GlobalScoreGame
     from ecgfeat.importance.exact import all_coalitions
     from ecgfeat.importance.inference import multiplier_weights, score_contributions
@@ -249,12 +262,8 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
                  "unit_s": f"fit {t_model:.1f}; batch {t_batch:.1f} (predict {t_pred:.1f})",
                  "units": f"{n_batches} batches missing + {n_batches} × {cfg.background_rows} background rows + "
                           f"{local_rows} local rows × 4,096", "projected_s": projected})
-    # retraining game: one coalition model (6 leads: the sampler's mean coalition size), 18 labels, no early stop
-    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
-    t_coal, _ = _timed(lambda: LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"],
-                                                        n_estimators=cfg.retrain_n_estimators,
-                                                        early_stopping_rounds=None, imbalance="none",
-                                                        random_state=0).fit(Xtr, Ytr), clock, "retraining_game")
+    # retraining game: one coalition model, 18 labels
+    t_coal, _ = _timed(lambda: _coalition_model(cfg).fit(Xtr, Ytr), clock, "retraining_game")
     rows.append({"step": "retraining_game", "unit": f"one coalition model, 6 leads, {n_train} rows × {n_labels} labels",
                  "unit_s": f"{t_coal:.1f}", "units": f"{cfg.retrain_evaluations} coalitions",
                  "projected_s": t_coal * cfg.retrain_evaluations / n_jobs})
@@ -265,32 +274,12 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> pd.DataFrame:
     table = pd.DataFrame(rows).set_index("step")
     table["projected_h"] = (table["projected_s"] / 3600).round(2)
     table["unit_peak_rss_mb"] = [float(np.round(sampler.peak_main.get(step, np.nan))) for step in table.index]
-    return table
-
-
-def retraining_alternatives(features: Path, n_jobs: int) -> pd.DataFrame:
-    """Coalition-model variants timed at the full shapes (one 6-lead model, 40,636 rows, 18 labels), each with
-    the retraining game's wall time at the configured number of coalitions: what a faster retraining game would
-    cost to run. The variants change the models the game values (fewer, larger boosting steps; one multi-output
-    booster); their effect on the lead rankings is not measured here."""
-    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
-
-    cfg = StudyConfig.named("reference")
-    n_train = FULL_ARRHYTHMIA * (cfg.n_folds - 1) // cfg.n_folds
-    X, Y = full_size_data(features, FULL_ARRHYTHMIA, len(cfg.retrain_labels))
-    Xtr, Ytr = X.iloc[:n_train], Y.iloc[:n_train]
-    variants = {"300 trees, learning rate 0.1 (the study's)": {},
-                "100 trees, learning rate 0.3": {"n_estimators": 100, "learning_rate": 0.3},
-                "300 trees, native multi-output booster": {"multi_strategy": "native"}}
-    rows = []
-    for name, kw in variants.items():
-        params = {"n_estimators": cfg.retrain_n_estimators, **kw}
-        t, _ = _timed(lambda: LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"],
-                                                       early_stopping_rounds=None, imbalance="none",
-                                                       random_state=0, **params).fit(Xtr, Ytr))
-        rows.append({"coalition model": name, "fit_s": round(t, 1),
-                     "retraining_game_h": round(t * cfg.retrain_evaluations / n_jobs / 3600, 2)})
-    return pd.DataFrame(rows).set_index("coalition model")
+    fits = {f"{cfg.retrain_n_estimators} trees, learning rate 0.1 (the study's)": t_coal}
+    for name, kw in COALITION_MODEL_VARIANTS.items():
+        fits[name], _ = _timed(lambda: _coalition_model(cfg, **kw).fit(Xtr, Ytr))
+    alternatives = pd.DataFrame({"fit_s": fits}).rename_axis("coalition model").round(1)
+    alternatives["retraining_game_h"] = (alternatives["fit_s"] * cfg.retrain_evaluations / n_jobs / 3600).round(2)
+    return table, alternatives
 
 
 def main() -> None:
@@ -318,14 +307,13 @@ def main() -> None:
         per_record = {step: run["step_seconds"].get(step, 0.0) / n
                       for step in ("index", "data_hashes", "features", "report")}
         features = args.out / f"runs_{n}" / "scale" / "features.parquet"
-        table = unit_costs(features, per_record, args.n_jobs)
+        table, alternatives = unit_costs(features, per_record, args.n_jobs)
         pd.set_option("display.width", 250)
         pd.set_option("display.max_colwidth", 80)
         print(table.to_string())
         total = table["projected_s"].sum()
         print(f"projected full study ({FULL} records, {args.n_jobs} workers): {total / 3600:.1f} h "
               f"(per-record steps from the N={n} run; the rest from unit costs at the full shapes)")
-        alternatives = retraining_alternatives(features, args.n_jobs)
         others = total - table.loc["retraining_game", "projected_s"]
         alternatives["study_h"] = (others / 3600 + alternatives["retraining_game_h"]).round(1)
         print(f"\nretraining game with other coalition models ({StudyConfig.named('reference').retrain_evaluations} "

@@ -222,10 +222,11 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                 self.best_iterations_.append(-1)
                 self.thresholds_.append(self._default_t())
                 continue
-            if len(known) == len(Xs) and self._trains_on_rows_as_given():
-                shared = shared or xgb.QuantileDMatrix(Xs, missing=np.nan, nthread=self.n_jobs)
+            as_given = len(known) == len(Xs) and self._trains_on_rows_as_given()
+            if as_given and shared is None:
+                shared = xgb.QuantileDMatrix(Xs, missing=np.nan, nthread=self.n_jobs)
             booster, best, thresholds = self._fit_booster(xgb, Xs, Y[:, [k]], known, yk, rng,
-                                                          shared if len(known) == len(Xs) else None)
+                                                          shared if as_given else None)
             self.boosters_.append(booster)
             self.best_iterations_.append(best)
             self.thresholds_.extend(thresholds)
@@ -241,8 +242,9 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
                      rng: np.random.Generator, shared=None):
         """One booster on ``rows`` for the label columns of ``Y`` (one: per-label, all: native multi-output):
         inner validation split (early stopping, thresholds), class balancing (single label), lead dropout.
-        ``shared``: an ``xgboost.QuantileDMatrix`` of all of ``Xs``, used when the booster trains on it as given
-        (the same booster as fitting from the arrays, without sketching the features again).
+        ``shared``: an ``xgboost.QuantileDMatrix`` of all of ``Xs``, given only when this single-label booster
+        trains on every row as given (:meth:`_trains_on_rows_as_given`); the booster is the same as fitting from
+        the arrays, without sketching the features again.
         Returns (booster, best iteration, thresholds per label column)."""
         single = Y.shape[1] == 1
         tr, va = rows, None
@@ -267,7 +269,7 @@ class LeadGroupedXGBClassifier(ClassifierMixin, BaseEstimator):
         if not single:
             params["multi_strategy"] = "one_output_per_tree"
         target = ytr[:, 0] if single else ytr
-        if shared is not None and single and va is None and self._trains_on_rows_as_given():
+        if shared is not None:
             shared.set_label(target)
             model = xgb.XGBClassifier(**params)
             booster = xgb.train(model.get_xgb_params(), shared, num_boost_round=model.get_num_boosting_rounds())

@@ -49,14 +49,6 @@ def f1(y: np.ndarray, hard: np.ndarray) -> float:
     return 2 * tp / denom if denom else 0.0
 
 
-def _metrics(y: np.ndarray, p: np.ndarray, hard: np.ndarray) -> tuple[float, float, float]:
-    known = ~np.isnan(y)
-    y, p, hard = y[known], p[known], hard[known]
-    if len(np.unique(y)) < 2:
-        return np.nan, np.nan, np.nan
-    return auroc(y, p), auprc(y, p), f1(y, hard)
-
-
 _BOOT_BATCH = 50  # bootstrap replicates scored together (a (50, n_records) array of counts)
 
 
@@ -117,9 +109,10 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
     hard = (p >= t).astype(float) if hard is None else np.asarray(hard, float).reshape(p.shape)
     scored = scorable_labels(y, labels, min_positives)
     idx = [labels.index(lab) for lab in scored]
-    point = {k: _metrics(y[:, k], p[:, k], hard[:, k]) for k in idx}
-    boots = np.full((n_boot, len(idx), 3), np.nan)
     labels_sorted = [_SortedLabel(y[:, k], p[:, k], hard[:, k]) for k in idx]
+    every_record_once = np.ones((1, len(y)))
+    point = {k: tuple(lab.metrics(every_record_once)[0]) for k, lab in zip(idx, labels_sorted)}
+    boots = np.full((n_boot, len(idx), 3), np.nan)
     rng = np.random.default_rng(random_state)
     for b0 in range(0, n_boot, _BOOT_BATCH):  # replicate b draws the same records as a loop of single draws
         draws = rng.integers(0, len(y), (min(_BOOT_BATCH, n_boot - b0), len(y)))
