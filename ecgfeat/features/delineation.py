@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Fiducial points per beat, in this column order.
-POINTS = ("r", "qrs_on", "qrs_off", "p_on", "p_peak", "p_off", "t_peak", "t_off")
+#: Fiducial points per beat, in this column order. ``qrs_peak`` is the beat's anchor: for ecgfeat the QRS complex's
+#: largest deflection from the PR level (positive or negative), for NeuroKit2 its R peak. ``r_peak`` and
+#: ``s_peak`` follow the clinical definitions: the R wave is the first positive deflection of the QRS complex, the S
+#: wave the first negative deflection after it; absent (NaN) when the complex has no such wave (a QS complex has
+#: neither).
+POINTS = ("qrs_peak", "qrs_on", "qrs_off", "p_on", "p_peak", "p_off", "t_peak", "t_off", "t_on", "r_peak", "s_peak")
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,24 @@ class Delineation:
     sampling_rate: float
 
     def lead(self, j: int) -> dict[str, np.ndarray]:
+        """Fiducial name → sample index of each beat of lead ``j`` (float, NaN when absent)."""
         n = self.n_beats[j]
         return {name: self.points[j, :n, k] for k, name in enumerate(POINTS)}
+
+    def amplitude_mv(self, j: int, name: str, signal: str = "cleaned") -> np.ndarray:
+        """Amplitude (mV) at fiducial ``name`` of each beat of lead ``j``, from that beat's PR-segment level: the
+        ``cleaned`` signal's value (R and S amplitudes) or the ``smooth`` one's (P and T amplitudes). NaN where
+        the point is absent."""
+        if name not in POINTS:
+            raise ValueError(f"fiducial must be one of {list(POINTS)}, got {name!r}")
+        if signal not in ("cleaned", "smooth"):
+            raise ValueError(f"signal must be 'cleaned' or 'smooth', got {signal!r}")
+        x = (self.cleaned if signal == "cleaned" else self.smooth)[:, j]
+        at = self.lead(j)[name]
+        ok = np.isfinite(at)
+        out = np.full(len(at), np.nan)
+        out[ok] = x[at[ok].astype(int)] - self.baseline[j, : len(at)][ok]
+        return out
 
 
 def lead_usable(x: np.ndarray) -> bool:

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-#: LUDB wave/point → ecgfeat fiducial name.
-FIDUCIALS = {("P", "onset"): "p_on", ("P", "peak"): "p_peak", ("P", "offset"): "p_off",
-             ("QRS", "onset"): "qrs_on", ("QRS", "peak"): "r", ("QRS", "offset"): "qrs_off",
-             ("T", "peak"): "t_peak", ("T", "offset"): "t_off"}
+#: ecgfeat fiducial name → the LUDB wave and point it is scored against. LUDB's QRS "peak" is the R peak; the
+#: complex's largest deflection (``qrs_peak``, the beat's anchor) is scored against it too, to show how far the two
+#: differ.
+FIDUCIALS = {"p_on": ("P", "onset"), "p_peak": ("P", "peak"), "p_off": ("P", "offset"),
+             "qrs_on": ("QRS", "onset"), "r_peak": ("QRS", "peak"), "qrs_peak": ("QRS", "peak"),
+             "qrs_off": ("QRS", "offset"), "t_on": ("T", "onset"), "t_peak": ("T", "peak"), "t_off": ("T", "offset")}
 
 
 #: CSE tolerances (ms): two standard deviations of the CSE referees' own spread for the boundaries they rated, the
@@ -67,12 +69,14 @@ class ScoreAccumulator:
 
     def add(self, method: str, lead: str, annotations: pd.DataFrame, detections: dict[str, np.ndarray]) -> None:
         """``annotations`` from :func:`ecgfeat.records.ludb.read_annotations`; ``detections`` name → samples."""
-        all_pts = annotations[["onset", "peak", "offset"]].to_numpy().ravel()
+        waves = annotations["wave"].to_numpy()
+        kinds = {kind: annotations[kind].to_numpy() for kind in ("onset", "peak", "offset")}
+        all_pts = np.concatenate(list(kinds.values()))
         all_pts = all_pts[all_pts >= 0]
         lo, hi = all_pts.min(), all_pts.max()
-        for (wave, kind), name in FIDUCIALS.items():
+        for name, (wave, kind) in FIDUCIALS.items():
             tol = (self.tolerances_ms or {}).get(name, self.tolerance_ms) * self.sampling_rate / 1000
-            ref = annotations.loc[annotations.wave == wave, kind].to_numpy()
+            ref = kinds[kind][waves == wave]
             ref = ref[ref >= 0]
             det = np.asarray(detections.get(name, []), float)
             det = det[np.isfinite(det) & (det >= lo - tol) & (det <= hi + tol)]

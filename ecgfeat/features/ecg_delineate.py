@@ -18,8 +18,16 @@ Method (ecgfeat's own, built for speed and lead independence):
    beats finds flat or noisy T waves that a single beat hides, and the weighting stops a beat from taking
    a late baseline swing for its T wave. The offset by the trapezium-area method (Zhang et al., IEEE TBME
    2006) from the steepest return to baseline within ``t_slope_ms`` after the peak.
+   T onset by the same method on the T wave's leading flank: from its steepest point in the ``t_on_window_ms``
+   before the T peak (and after QRS offset + 40 ms), back towards a reference ``t_on_ref_ms`` earlier (never
+   before QRS offset).
 4. **P peak/onset/offset**: the largest deviation in the 280 ms before QRS onset (and after the previous
    T offset), accepted if it exceeds the lead's noise; onset and offset by the trapezium-area method.
+5. **R and S peaks** by their clinical definitions, on the cleaned lead relative to the beat's PR level
+   between QRS onset and offset: the R wave is the first positive deflection, the S wave the first negative
+   deflection after it; a deflection counts as a wave when it exceeds ``wave_min_mv`` for at least 6 ms (the
+   minimum-wave rule of IEC 60601-2-51, Annex GG: 30 µV for 6 ms). The peak is the wave's extreme. The
+   beat's anchor ``qrs_peak`` stays the complex's largest deflection, whatever its sign.
 
 All positions are sample indices into the record (float, NaN when absent).
 """
@@ -97,7 +105,9 @@ def _trapezium(x: np.ndarray, t_m: int, t_r: int) -> int:
 def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
                       qrs_fraction: float = 0.02, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
                       p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
-                      t_prior_ms: float = 100.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0) -> Delineation:
+                      t_prior_ms: float = 100.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0,
+                      t_on_ref_ms: float = 80.0, t_on_window_ms: float = 150.0,
+                      wave_min_mv: float = 0.03) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -112,7 +122,13 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     t_ref_ms, t_prior_ms, t_beat_ms, t_slope_ms : float, in ms
         T offset: trapezium reference distance after the steepest point; T peak: SD of the prior on the median
         beat's T-peak delay and of the weighting of each beat around it; window after the T peak searched for
-        the steepest return to baseline. Chosen on LUDB (see benchmarks/bench_delineation_ludb.py).
+        the steepest return to baseline.
+    t_on_ref_ms, t_on_window_ms : float, in ms
+        T onset: trapezium reference distance before the steepest point of the T wave's leading flank, and how
+        far before the T peak that steepest point is looked for (the QRS complex's own tail can be steeper).
+    wave_min_mv : float, in mV
+        Smallest deflection from the PR level (held for 6 ms) that counts as an R or S wave (IEC 60601-2-51's
+        30 µV; a standard, not tuned).
     """
     if anchors not in ("lead", "consensus"):
         raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
@@ -152,7 +168,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         else:
             qrs, on, off = common
         results.append(_waves(cleaned[:, j], smooth[:, j], qrs, on, off, fs, max(p_min_mv, 3 * noise[j]),
-                              t_ref_ms, p_ref_ms, p_width_ms, p_edge, t_prior_ms, t_beat_ms, t_slope_ms))
+                              t_ref_ms, p_ref_ms, p_width_ms, p_edge, t_prior_ms, t_beat_ms, t_slope_ms,
+                              t_on_ref_ms, t_on_window_ms, wave_min_mv))
         max_beats = max(max_beats, len(qrs))
     points = np.full((n_leads, max_beats, len(POINTS)), np.nan)
     baseline = np.full((n_leads, max_beats), np.nan)
@@ -193,9 +210,42 @@ def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.nda
     return float(k[cand[np.argmax(score)]])
 
 
+def r_and_s_waves(seg: np.ndarray, min_amplitude: float, min_samples: int) -> tuple[int, int]:
+    """Indices into ``seg`` (one QRS complex minus its PR level) of the R peak and the S peak, -1 where absent.
+
+    The R wave is the first run of at least ``min_samples`` samples above ``min_amplitude``; its peak is the
+    maximum of the whole positive deflection that contains the run. The S wave is the first such run below
+    ``-min_amplitude`` after the R wave's deflection has returned below zero; its peak is that deflection's
+    minimum. Without an R wave there is no S wave (a QS complex)."""
+    def first_run(mask: np.ndarray, start: int) -> int:
+        m = mask[start:].astype(np.int8)
+        if len(m) < min_samples:
+            return -1
+        runs = np.convolve(m, np.ones(min_samples, np.int8), mode="valid") == min_samples
+        hit = np.flatnonzero(runs)
+        return start + int(hit[0]) if len(hit) else -1
+
+    def deflection(k: int, positive: bool) -> tuple[int, int]:
+        """(extreme, last index) of the deflection of that sign around index ``k``."""
+        other = np.flatnonzero(seg <= 0 if positive else seg >= 0)
+        i = int(np.searchsorted(other, k))
+        a = int(other[i - 1]) + 1 if i > 0 else 0
+        b = int(other[i]) - 1 if i < len(other) else len(seg) - 1
+        part = seg[a:b + 1]
+        return a + int(np.argmax(part) if positive else np.argmin(part)), b
+
+    k = first_run(seg > min_amplitude, 0)
+    if k < 0:
+        return -1, -1
+    r, r_end = deflection(k, positive=True)
+    k = first_run(seg < -min_amplitude, r_end + 1)
+    return r, (deflection(k, positive=False)[0] if k >= 0 else -1)
+
+
 def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, fs: float,
            p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float,
-           t_prior_ms: float, t_beat_ms: float, t_slope_ms: float) -> tuple[np.ndarray, np.ndarray]:
+           t_prior_ms: float, t_beat_ms: float, t_slope_ms: float, t_on_ref_ms: float, t_on_window_ms: float,
+           wave_min_mv: float) -> tuple[np.ndarray, np.ndarray]:
     n = len(xc)
     nb = len(qrs)
     pts = np.full((nb, len(POINTS)), np.nan)
@@ -215,10 +265,11 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
         # PR-segment baseline: 20 ms just before QRS onset
         a = max(0, o - int(20 * ms))
         base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
-        # per-lead R: largest deviation from baseline inside the QRS
+        # the complex's largest deflection from the PR level (the beat's anchor), then R and S by definition
         seg = xc[o:f + 1] - base[i]
         r = o + int(np.argmax(np.abs(seg))) if len(seg) else q
         pts[i, :3] = (r, on[i], off[i])
+        pts[i, 9:11] = [o + k if k >= 0 else np.nan for k in r_and_s_waves(seg, wave_min_mv, max(1, round(6 * ms)))]
         rr_i = rr[i] if i < len(rr) else rr_med
         t_a = f + int(40 * ms)
         t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
@@ -248,6 +299,13 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
         t_r = min(t_b, t_m + int(t_ref_ms * ms))
         pts[i, 6] = tp
         pts[i, 7] = _trapezium(xs, t_m, max(t_r, t_m))
+        # T onset: the steepest point of the leading flank, then the trapezium back towards the ST segment
+        on_a = max(t_a, tp - int(t_on_window_ms * ms))
+        if tp - on_a > 1:
+            lead_in = np.gradient(xs[on_a:tp + 1]) * sign
+            t_m_on = on_a + int(np.argmax(lead_in))
+            f_i = int(off[i]) if np.isfinite(off[i]) else t_a
+            pts[i, 8] = _trapezium(xs, t_m_on, max(f_i, t_m_on - int(t_on_ref_ms * ms)))
     prev_t_off = -np.inf
     for i in range(nb):
         o = o_[i]

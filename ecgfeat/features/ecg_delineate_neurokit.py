@@ -14,7 +14,8 @@ NEUROKIT_METHODS = ("dwt", "peak", "prominence", "cwt")
 
 #: ecgfeat fiducial name → NeuroKit2 ``ecg_delineate`` key
 NEUROKIT_KEYS = {"qrs_on": "ECG_R_Onsets", "qrs_off": "ECG_R_Offsets", "p_on": "ECG_P_Onsets", "p_peak": "ECG_P_Peaks",
-                 "p_off": "ECG_P_Offsets", "t_peak": "ECG_T_Peaks", "t_off": "ECG_T_Offsets"}
+                 "p_off": "ECG_P_Offsets", "t_peak": "ECG_T_Peaks", "t_off": "ECG_T_Offsets", "t_on": "ECG_T_Onsets",
+                 "s_peak": "ECG_S_Peaks"}
 
 
 _BEFORE_R = {"p_on", "p_peak", "p_off", "qrs_on"}
@@ -45,7 +46,8 @@ def _neurokit_lead(x: np.ndarray, fs: float, method: str) -> np.ndarray:
             _, info = nk.ecg_peaks(clean, sampling_rate=fs)
             r = np.asarray(info["ECG_R_Peaks"], float)
             pts = np.full((len(r), len(POINTS)), np.nan)
-            pts[:, 0] = r
+            pts[:, POINTS.index("qrs_peak")] = r  # NeuroKit2's R peak is both the beat's anchor and its R peak
+            pts[:, POINTS.index("r_peak")] = r
             if len(r) >= 2:
                 _, waves = nk.ecg_delineate(clean, info["ECG_R_Peaks"], sampling_rate=fs, method=method)
                 for k, name in enumerate(POINTS):

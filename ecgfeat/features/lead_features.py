@@ -77,7 +77,7 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     xc, xs = d.cleaned[:, j], d.smooth[:, j]
     n = len(xc)
     pts = d.lead(j)
-    nb = len(pts["r"])
+    nb = len(pts["qrs_peak"])
     base = d.baseline[j, :nb]
     out = dict.fromkeys(FEATURE_NAMES, np.nan)
     noise = 1.4826 * float(np.median(np.abs(xc - xs)))
@@ -88,7 +88,7 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     out["n_beats"] = float(nb)
     if nb == 0:
         return out
-    on, off, r = pts["qrs_on"], pts["qrs_off"], pts["r"]
+    on, off, r = pts["qrs_on"], pts["qrs_off"], pts["qrs_peak"]
     qa, ra, sa, qarea, qabs, notches, p2p = ([] for _ in range(7))
     st, tarea = [], []
     for i in range(nb):

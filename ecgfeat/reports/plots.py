@@ -216,7 +216,8 @@ _ROW_MM = 35.0  # height of one row of the printout (3.5 mV)
 _PULSE_MM = 10.0  # room at the start of each row for the 1 mV calibration pulse
 #: Fiducial points drawn by :func:`ecg_paper` (marker, colour, name).
 _FIDUCIAL_STYLE = {"p_peak": ("v", "tab:green", "P peak"), "qrs_on": ("|", "tab:blue", "QRS onset"),
-                   "r": ("^", "tab:red", "R / largest QRS deflection"), "qrs_off": ("|", "tab:purple", "QRS offset"),
+                   "r_peak": ("^", "tab:red", "R peak"), "s_peak": ("v", "tab:pink", "S peak"),
+                   "qrs_off": ("|", "tab:purple", "QRS offset"), "t_on": ("|", "tab:olive", "T onset"),
                    "t_peak": ("v", "tab:orange", "T peak"), "t_off": ("|", "tab:brown", "T offset")}
 
 

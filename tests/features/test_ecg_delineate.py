@@ -69,6 +69,86 @@ def test_neurokit_cwt_keeps_p_and_t_waves_it_returns_for_fewer_beats():
     pts = ecg_delineate(x[:, None], 500.0, method="cwt").lead(0)
     for name in ("p_on", "p_peak", "p_off", "t_peak", "t_off"):
         assert np.isfinite(pts[name]).mean() >= 0.9, name
-    p_before_r = pts["p_peak"] < pts["r"]
-    t_after_r = pts["t_peak"] > pts["r"]
+    p_before_r = pts["p_peak"] < pts["qrs_peak"]
+    t_after_r = pts["t_peak"] > pts["qrs_peak"]
     assert p_before_r[np.isfinite(pts["p_peak"])].all() and t_after_r[np.isfinite(pts["t_peak"])].all()
+
+
+def _beat_errors_ms(points: np.ndarray, offset_ms: float, rr_ms: float = 800.0, first_r_ms: float = 400.0):
+    """Error (ms) of each detected point against the nearest true position (every R + ``offset_ms``)."""
+    truth = np.arange(first_r_ms, 10_000, rr_ms) + offset_ms
+    found = points[np.isfinite(points)] * 1000 / FS
+    return np.array([f - truth[np.argmin(np.abs(truth - f))] for f in found])
+
+
+def test_r_and_s_peaks_follow_the_clinical_definitions():
+    """qRs: R and S where they are. rS (a V1-like complex): the largest deflection is the S wave, but the R peak is
+    the small first positive wave. QS: no R wave and no S wave."""
+    qrs = simulate_beat_train(BeatShape(), FS).astype(float)
+    rs = simulate_beat_train(BeatShape(q=(0.0, 0.0, 8.0), r=(0.2, 0.0, 8.0), s=(-1.2, 30.0, 10.0)), FS).astype(float)
+    qs = simulate_beat_train(BeatShape(q=(0.0, 0.0, 8.0), r=(-1.0, 10.0, 12.0), s=(0.0, 30.0, 8.0)), FS).astype(float)
+    d = ecg_delineate(np.stack([qrs, rs, qs], axis=1), FS)
+    for j, s_ms, r_mv, s_mv in ((0, 28.0, 1.0, -0.25), (1, 30.0, 0.2, -1.2)):
+        pts = d.lead(j)
+        assert np.isfinite(pts["r_peak"]).all() and np.isfinite(pts["s_peak"]).all()
+        assert np.abs(_beat_errors_ms(pts["r_peak"], 0.0)).max() <= 4
+        assert np.abs(_beat_errors_ms(pts["s_peak"], s_ms)).max() <= 4
+        assert np.allclose(np.median(d.amplitude_mv(j, "r_peak")), r_mv, atol=0.06)
+        assert np.allclose(np.median(d.amplitude_mv(j, "s_peak")), s_mv, atol=0.06)
+    # in the rS complex the largest deflection (the beat's anchor) is the S wave, 30 ms after the R peak
+    assert np.abs(_beat_errors_ms(d.lead(1)["qrs_peak"], 30.0)).max() <= 4
+    assert np.isnan(d.lead(2)["r_peak"]).all() and np.isnan(d.lead(2)["s_peak"]).all()
+    assert np.isfinite(d.lead(2)["qrs_peak"]).all()
+
+
+def test_r_and_s_waves_minimum_wave_rule():
+    """A deflection counts when it exceeds the amplitude for 6 ms: a 4 ms spike does not; a notched R that never
+    returns to the PR level is one R wave whose peak is its maximum."""
+    from ecgfeat.features.ecg_delineate import r_and_s_waves
+
+    spike = np.zeros(40)
+    spike[5:7] = 0.5  # 4 ms at 500 Hz
+    spike[20:30] = -0.8
+    assert r_and_s_waves(spike, 0.03, 3) == (-1, -1)
+    notched = np.r_[np.zeros(3), 0.4, 0.9, 0.6, 0.5, 0.7, 0.8, 0.3, 0.1, -0.2, -0.5, -0.3, np.zeros(3)]
+    assert r_and_s_waves(notched, 0.03, 3) == (4, 12)
+
+
+def test_t_onset_on_t_waves_with_a_known_start():
+    """Raised-cosine T waves starting 180 ms after R (240 ms wide, either polarity): T onset within 20 ms of the
+    start in every beat but the last, which the record's end may cut."""
+    t = np.arange(int(10 * FS)) / FS * 1000
+    for amp in (0.3, -0.3):
+        x = simulate_beat_train(BeatShape(t=(0.0, 300.0, 40.0)), FS).astype(float)
+        for r in np.arange(400.0, 10_000, 800.0):
+            u = (t - r - 180.0) / 240.0
+            inside = (u >= 0) & (u <= 1)
+            x[inside] += amp * 0.5 * (1 - np.cos(2 * np.pi * u[inside]))
+        pts = ecg_delineate(x[:, None], FS).lead(0)
+        assert np.isfinite(pts["t_on"][:-1]).all()
+        err = _beat_errors_ms(pts["t_on"][:-1], 180.0)
+        assert np.abs(err).max() <= 20, err
+        assert (pts["t_on"] < pts["t_peak"])[np.isfinite(pts["t_on"])].all()
+
+
+def test_amplitude_refuses_unknown_points():
+    import pytest
+
+    d = ecg_delineate(simulate_beat_train(BeatShape(), FS).astype(float)[:, None], FS)
+    with pytest.raises(ValueError, match="fiducial must be one of"):
+        d.amplitude_mv(0, "r")
+
+
+def test_t_onset_is_not_taken_from_a_slurred_qrs_tail():
+    """A wide, slurred S wave (RBBB- or paced-like) whose upstroke is steeper than the T wave's: T onset was taken
+    from the S wave's upstroke, 146 ms before the T wave starts (LUDB records 23 and 111 in every lead). The
+    steepest point of the leading flank is now looked for only in the 150 ms before the T peak."""
+    t = np.arange(int(10 * FS)) / FS * 1000
+    x = simulate_beat_train(BeatShape(s=(-0.5, 50.0, 25.0), t=(0.0, 300.0, 40.0)), FS).astype(float)
+    for r in np.arange(400.0, 10_000, 800.0):
+        u = (t - r - 200.0) / 240.0
+        inside = (u >= 0) & (u <= 1)
+        x[inside] += 0.25 * 0.5 * (1 - np.cos(2 * np.pi * u[inside]))
+    pts = ecg_delineate(x[:, None], FS).lead(0)
+    err = _beat_errors_ms(pts["t_on"][:-1], 200.0)
+    assert np.abs(err).max() <= 20, err
