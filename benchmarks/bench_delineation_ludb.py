@@ -69,7 +69,7 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(f"LUDB delineation, {len(paths)} records x 12 leads, tolerance 150 ms, wall {wall:.0f} s")
     print("time per record (s, one core):", {m: round(s / len(paths), 3) for m, s in secs.items()})
-    fid_order = ["p_on", "p_peak", "p_off", "qrs_on", "r", "qrs_off", "t_peak", "t_off"]
+    fid_order = ["p_on", "p_peak", "p_off", "qrs_on", "r_peak", "qrs_peak", "qrs_off", "t_on", "t_peak", "t_off"]
     overall["fiducial"] = pd.Categorical(overall["fiducial"], fid_order)
     print(overall.sort_values(["fiducial", "method"]).round(1).to_string(index=False))
     # per-lead F1 table for ecgfeat vs best stock method

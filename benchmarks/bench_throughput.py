@@ -6,6 +6,7 @@ Both arms run on the same records; each arm runs in a fresh interpreter so its p
 
     .venv/bin/python benchmarks/bench_throughput.py                       # baseline on 40 records
     .venv/bin/python benchmarks/bench_throughput.py --baseline-records 228
+    .venv/bin/python benchmarks/bench_throughput.py --breakdown 228     # where one record's time goes, one core
 """
 from __future__ import annotations
 
@@ -49,11 +50,62 @@ def arm(name: str, n_records: int, n_jobs: int) -> dict:
             "wall_s": wall, "records_per_s": len(index) / wall, **peak_rss_mb()}
 
 
+def breakdown(n_records: int) -> None:
+    """Per-record time of each stage, one process: reading, cleaning (the band-pass and 15 Hz filters and the QRS
+    energy signal), the rest of the delineation, and features with their quality checks (the whole record's
+    extraction minus its delineation). Each stage is timed on its own call; best of 2 passes."""
+    import logging
+
+    import numpy as np
+
+    from ecgfeat.features import FeatureConfig
+    from ecgfeat.features.ecg_clean import bandpass, ecg_clean
+    from ecgfeat.features.ecg_delineate import _energy, ecg_delineate
+    from ecgfeat.features.record_features import extract_record_features
+    from ecgfeat.records import load_record
+
+    logging.disable(logging.WARNING)
+    warnings.simplefilter("ignore")
+    index = cinc_index().iloc[:n_records]
+    records = [load_record(row) for _, row in index.iterrows()]
+    stages = {"read": 0.0, "clean": 0.0, "delineate": 0.0, "extract": 0.0}
+    for stage in stages:
+        best = np.inf
+        for _ in range(2):
+            t0 = time.perf_counter()
+            for (_, row), rec in zip(index.iterrows(), records):
+                x = np.nan_to_num(rec.signal.astype(np.float64))
+                if stage == "read":
+                    load_record(row)
+                elif stage == "clean":
+                    cleaned = ecg_clean(x, rec.sampling_rate)
+                    bandpass(cleaned, rec.sampling_rate, None, 15.0)
+                    _energy(cleaned, rec.sampling_rate)
+                elif stage == "delineate":
+                    ecg_delineate(rec.signal.astype(np.float64), rec.sampling_rate)
+                else:
+                    extract_record_features(rec, FeatureConfig(), log=False)
+            best = min(best, time.perf_counter() - t0)
+        stages[stage] = best / len(records)
+    total = stages["read"] + stages["extract"]
+    parts = {"reading": stages["read"], "cleaning": stages["clean"],
+             "delineation (after cleaning)": stages["delineate"] - stages["clean"],
+             "features + quality checks": stages["extract"] - stages["delineate"]}
+    print(f"Per-record time on {len(records)} CinC-2021 sample records, one core (ms; share of read + extract)")
+    for name, sec in parts.items():
+        print(f"  {name:<30}{1000 * sec:8.1f} ms {100 * sec / total:6.1f} %")
+    print(f"  {'total':<30}{1000 * total:8.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arm", nargs=3, metavar=("NAME", "RECORDS", "JOBS"), help=argparse.SUPPRESS)
     ap.add_argument("--baseline-records", type=int, default=40)
+    ap.add_argument("--breakdown", type=int, metavar="RECORDS", help="only print where each record's time goes")
     args = ap.parse_args()
+    if args.breakdown:
+        breakdown(args.breakdown)
+        return
     if args.arm:
         print(json.dumps(arm(args.arm[0], int(args.arm[1]), int(args.arm[2]))))
         return
