@@ -93,6 +93,17 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float) ->
     return on, off
 
 
+def _slope(x: np.ndarray) -> np.ndarray:
+    """``np.gradient`` of a short 1-D segment (per sample; central differences inside, one-sided at the ends),
+    without its per-call overhead; all zeros for fewer than 2 samples, where ``np.gradient`` raises."""
+    out = np.zeros(len(x))
+    if len(x) >= 2:
+        out[1:-1] = (x[2:] - x[:-2]) / 2.0
+        out[0] = x[1] - x[0]
+        out[-1] = x[-1] - x[-2]
+    return out
+
+
 def _trapezium(x: np.ndarray, t_m: int, t_r: int) -> int:
     """Zhang's trapezium-area point between ``t_m`` (steepest point) and ``t_r`` (reference), inclusive."""
     if t_r == t_m:
@@ -224,12 +235,11 @@ def r_and_s_waves(seg: np.ndarray, min_amplitude: float, min_samples: int) -> tu
     ``-min_amplitude`` after the R wave's deflection has returned below zero; its peak is that deflection's
     minimum. Without an R wave there is no S wave (a QS complex)."""
     def first_run(mask: np.ndarray, start: int) -> int:
-        m = mask[start:].astype(np.int8)
-        if len(m) < min_samples:
-            return -1
-        runs = np.convolve(m, np.ones(min_samples, np.int8), mode="valid") == min_samples
-        hit = np.flatnonzero(runs)
-        return start + int(hit[0]) if len(hit) else -1
+        """Start of the first run of ``min_samples`` True values at or after ``start``, or -1."""
+        m = np.concatenate(([False], mask[start:], [False]))
+        edges = np.flatnonzero(m[1:] != m[:-1])  # run starts and ends, alternating
+        long = np.flatnonzero(edges[1::2] - edges[::2] >= min_samples)
+        return start + int(edges[2 * long[0]]) if len(long) else -1
 
     def deflection(k: int, positive: bool) -> tuple[int, int]:
         """(extreme, last index) of the deflection of that sign around index ``k``."""
@@ -260,17 +270,20 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     rr = np.diff(qrs)
     rr_med = float(np.median(rr)) if len(rr) else fs
     # pass 1: QRS-relative quantities and the T search window of every beat
-    o_ = np.empty(nb, dtype=int)
+    q_ = qrs.astype(int)
+    o_ = np.maximum(np.where(np.isfinite(on), np.nan_to_num(on), q_ - int(40 * ms)).astype(int), 0)
+    f_ = np.minimum(np.where(np.isfinite(off), np.nan_to_num(off), q_ + int(50 * ms)).astype(int), n - 1)
+    # PR-segment baseline: the median of the 20 ms just before QRS onset (all full-length windows at once)
+    pr = int(20 * ms)
+    full = o_ - pr >= 0
+    if pr > 0 and full.any():
+        base[full] = np.median(xs[o_[full, None] + np.arange(-pr, 1)[None, :]], axis=1)
+    for i in np.flatnonzero(~full if pr > 0 else np.ones(nb, bool)):  # windows cut by the record's start
+        o, a = o_[i], max(0, o_[i] - pr)
+        base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
     t_win = np.full((nb, 2), -1, dtype=int)
     for i in range(nb):
-        q = int(qrs[i])
-        o = int(on[i]) if np.isfinite(on[i]) else q - int(40 * ms)
-        f = int(off[i]) if np.isfinite(off[i]) else q + int(50 * ms)
-        o, f = max(o, 0), min(f, n - 1)
-        o_[i] = o
-        # PR-segment baseline: 20 ms just before QRS onset
-        a = max(0, o - int(20 * ms))
-        base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
+        q, o, f = int(q_[i]), int(o_[i]), int(f_[i])
         # the complex's largest deflection from the PR level (the beat's anchor), then R and S by definition
         seg = xc[o:f + 1] - base[i]
         r = o + int(np.argmax(np.abs(seg))) if len(seg) else q
@@ -300,7 +313,7 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
             score = score * np.exp(-0.5 * ((t_a + cand - qrs[i] - t_expect) / (t_beat_ms * ms)) ** 2)
         tp = t_a + int(cand[np.argmax(score)])
         sign = np.sign(xs[tp] - b0)
-        slope_seg = np.gradient(xs[tp:min(t_b, tp + int(t_slope_ms * ms)) + 1])
+        slope_seg = _slope(xs[tp:min(t_b, tp + int(t_slope_ms * ms)) + 1])
         t_m = tp + int(np.argmax(-sign * slope_seg)) if len(slope_seg) > 1 else tp
         t_r = min(t_b, t_m + int(t_ref_ms * ms))
         pts[i, 6] = tp
@@ -308,7 +321,7 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
         # T onset: the steepest point of the leading flank, then the trapezium back towards the ST segment
         on_a = max(t_a, tp - int(t_on_window_ms * ms))
         if tp - on_a > 1:
-            lead_in = np.gradient(xs[on_a:tp + 1]) * sign
+            lead_in = _slope(xs[on_a:tp + 1]) * sign
             t_m_on = on_a + int(np.argmax(lead_in))
             f_i = int(off[i]) if np.isfinite(off[i]) else t_a
             pts[i, 8] = _trapezium(xs, t_m_on, max(f_i, t_m_on - int(t_on_ref_ms * ms)))
@@ -336,7 +349,7 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
                     lim = p_edge * amp
                     right = np.flatnonzero(sdev[c:] < lim)
                     # onset: trapezium area from the steepest up-slope back towards the TP segment
-                    grad = np.gradient(xs[p_a:pp + 1]) * np.sign(xs[pp] - pline[c])
+                    grad = _slope(xs[p_a:pp + 1]) * np.sign(xs[pp] - pline[c])
                     t_m = p_a + int(np.argmax(grad)) if len(grad) > 1 else p_a
                     pts[i, 3] = _trapezium(xs, t_m, max(p_a, t_m - int(p_ref_ms * ms)))
                     pts[i, 4] = pp
