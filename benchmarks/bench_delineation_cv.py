@@ -38,12 +38,15 @@ from ecgfeat.paths import shared_dir
 from ecgfeat.records import read_record
 from ecgfeat.records.ludb import read_annotations
 
-#: ecgfeat's tuned parameters and the values tried: every combination of GRID with the T-onset parameters at their
-#: shipped defaults, then every combination of T_ON with the GRID parameters at their shipped defaults (the T-onset
-#: parameters only move T onset, so a full product would score the same P, QRS and T peak/offset points nine times)
+#: ecgfeat's tuned parameters and the values tried: every combination of GRID with the other parameters at their
+#: shipped defaults, then every combination of T_ON likewise (the T-onset parameters only move T onset, so a full
+#: product would score the same P, QRS and T peak/offset points nine times), then QRS_WEAK likewise
 GRID = {"qrs_fraction": (0.01, 0.02, 0.04), "t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (100.0, 150.0, 200.0)}
-SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default for name in [*GRID, *T_ON]}
+#: tried the same way, with everything else at its shipped default (0.3, the main threshold, turns the rule off)
+QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
+SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
+           for name in [*GRID, *T_ON, *QRS_WEAK]}
 DEFAULTS = ",".join(f"{k}={float(v)}" for k, v in SHIPPED.items())
 FIDUCIAL_ORDER = ["p_on", "p_peak", "p_off", "qrs_on", "r_peak", "qrs_peak", "qrs_off", "t_on", "t_peak", "t_off"]
 STOCK = [*NEUROKIT_METHODS, "ecgdeli", "ecgdeli-fixed"]
@@ -61,9 +64,10 @@ CONVENTIONS = (
 
 
 def _candidates() -> dict[str, dict]:
-    grid = [{**dict(zip(GRID, values)), **{k: SHIPPED[k] for k in T_ON}} for values in itertools.product(*GRID.values())]
-    grid += [{**{k: SHIPPED[k] for k in GRID}, **dict(zip(T_ON, values))} for values in itertools.product(*T_ON.values())]
-    named = {",".join(f"{k}={float(v)}" for k, v in params.items()): params for params in grid}
+    grid = []
+    for varied in (GRID, T_ON, QRS_WEAK):
+        grid += [{**SHIPPED, **dict(zip(varied, values))} for values in itertools.product(*varied.values())]
+    named = {",".join(f"{k}={float(params[k])}" for k in SHIPPED): params for params in grid}
     assert DEFAULTS in named, "the shipped defaults must be among the candidates"
     return named
 

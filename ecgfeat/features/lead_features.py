@@ -12,8 +12,8 @@ from scipy.signal import find_peaks
 from .ecg_delineate import Delineation
 from .ecg_clean import bandpass
 
-FEATURE_SCHEMA_VERSION = "4"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
-# SD 60 ms (chosen by cross-validation on LUDB)
+FEATURE_SCHEMA_VERSION = "5"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
+# SD 60 ms (chosen by cross-validation on LUDB); 5: weaker beats far from every other beat detected
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {
