@@ -1,0 +1,37 @@
+"""benchmarks/bench_delineation_cv.py end to end on a few LUDB records: ecgfeat's out-of-fold rows and a stock
+method's rows for every point, its targets and scoring conventions printed; ECGdeli refused with the install
+command when it is not installed."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_cross_validated_delineation_benchmark_runs_on_ludb(ludb_dir, tmp_path):
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_delineation_cv.py"), "--records", "4",
+                          "--folds", "2", "--methods", "prominence", "--n-jobs", "1", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Scoring conventions" in out.stdout and "Targets (issue 16)" in out.stdout
+    table = pd.read_csv(tmp_path / "delineation_ludb_cv.csv")
+    for method in ("ecgfeat (out of fold)", "prominence"):
+        part = table[(table.candidate == method) & (table.tolerance == "150 ms")]
+        assert {"p_on", "qrs_on", "r_peak", "qrs_off", "t_on", "t_peak", "t_off"} <= set(part.fiducial), method
+    ours = table[(table.candidate == "ecgfeat (out of fold)") & (table.tolerance == "150 ms")].set_index("fiducial")
+    assert ours.loc["qrs_peak", "sensitivity_pct"] > 95  # 4 clean records: the detector finds their beats
+    assert any((tmp_path / "delineation_cache").rglob("*.pkl"))  # stock scores cached per record
+
+
+def test_ecgdeli_arm_says_how_to_install_it(monkeypatch):
+    sys.path.insert(0, str(BENCHMARKS))
+    from _ecgdeli import require_ecgdeli
+
+    monkeypatch.setitem(sys.modules, "ecgdeli", None)  # as if not installed
+    with pytest.raises(RuntimeError, match=r"pip install ecgdeli==1\.0\.0"):
+        require_ecgdeli()
