@@ -38,16 +38,27 @@ from ecgfeat.paths import shared_dir
 from ecgfeat.records import read_record
 from ecgfeat.records.ludb import read_annotations
 
-#: ecgfeat's tuned parameters and the values tried: every combination of GRID with the other parameters at their
-#: shipped defaults, then every combination of T_ON likewise (the T-onset parameters only move T onset, so a full
-#: product would score the same P, QRS and T peak/offset points nine times), then QRS_WEAK likewise
-GRID = {"qrs_fraction": (0.01, 0.02, 0.04), "t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
+#: ecgfeat's tuned parameters and the values tried, coordinate-wise around the shipped defaults: every combination
+#: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, then each pair of QRS_BOUNDS,
+#: each with every other parameter at its shipped default
+GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (100.0, 150.0, 200.0)}
-#: tried the same way, with everything else at its shipped default (0.3, the main threshold, turns the rule off)
+#: 0.3, the main threshold, turns the weak-beat rule off
 QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
+#: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
+#: parts of wide complexes count), each at energy fractions on its own scale
+QRS_BOUNDS = [{"qrs_bounds_band": band, "qrs_fraction": fraction}
+              for band, fractions in (("8-30", (0.01, 0.02, 0.04)), ("broad", (0.001, 0.0025, 0.005)))
+              for fraction in fractions]
 SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
-           for name in [*GRID, *T_ON, *QRS_WEAK]}
-DEFAULTS = ",".join(f"{k}={float(v)}" for k, v in SHIPPED.items())
+           for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_BOUNDS[0]])}
+
+
+def _name(params: dict) -> str:
+    return ",".join(f"{k}={v if isinstance(v, str) else float(v)}" for k, v in params.items())
+
+
+DEFAULTS = _name(SHIPPED)
 FIDUCIAL_ORDER = ["p_on", "p_peak", "p_off", "qrs_on", "r_peak", "qrs_peak", "qrs_off", "t_on", "t_peak", "t_off"]
 STOCK = [*NEUROKIT_METHODS, "ecgdeli", "ecgdeli-fixed"]
 OURS = "ecgfeat (out of fold)"
@@ -67,7 +78,8 @@ def _candidates() -> dict[str, dict]:
     grid = []
     for varied in (GRID, T_ON, QRS_WEAK):
         grid += [{**SHIPPED, **dict(zip(varied, values))} for values in itertools.product(*varied.values())]
-    named = {",".join(f"{k}={float(params[k])}" for k in SHIPPED): params for params in grid}
+    grid += [{**SHIPPED, **pair} for pair in QRS_BOUNDS]
+    named = {_name(params): params for params in grid}
     assert DEFAULTS in named, "the shipped defaults must be among the candidates"
     return named
 

@@ -12,8 +12,9 @@ from scipy.signal import find_peaks
 from .ecg_delineate import Delineation
 from .ecg_clean import bandpass
 
-FEATURE_SCHEMA_VERSION = "5"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
-# SD 60 ms (chosen by cross-validation on LUDB); 5: weaker beats far from every other beat detected
+FEATURE_SCHEMA_VERSION = "6"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
+# SD 60 ms (chosen by cross-validation on LUDB); 5: weaker beats far from every other beat detected; 6: QRS bounds
+# from the whole band's derivative energy, never NaN for a detected beat
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {

@@ -166,3 +166,23 @@ def test_a_weaker_second_beat_family_is_detected():
     err = _beat_errors_ms(pts["qrs_peak"], 0.0)
     assert len(err) == len(np.arange(400.0, 10_000, 800.0)), pts["qrs_peak"] * 1000 / FS
     assert np.abs(err).max() <= 4
+
+
+def test_qrs_bounds_of_a_wide_slurred_complex():
+    """A 140 ms QS complex whose return to baseline is a slow 100 ms ramp (paced or bundle-branch-block-like).
+    Bounds from the 8-30 Hz energy put the offset 64 ms early and the onset 36 ms early (LUDB's paced records:
+    offsets 40-80 ms early); from the whole band's derivative energy both are within 12 ms."""
+    t = np.arange(int(10 * FS)) / FS * 1000
+    x = np.zeros_like(t)
+    r_ms = np.arange(400.0, 10_000, 800.0)
+    for r in r_ms:
+        u = t - r
+        down, up, tw = (u >= -40) & (u < 0), (u >= 0) & (u < 100), (u >= 200) & (u <= 440)
+        x[down] += -0.8 * (u[down] + 40) / 40
+        x[up] += -0.8 * (1 - u[up] / 100)
+        x[tw] += 0.3 * 0.5 * (1 - np.cos(2 * np.pi * (u[tw] - 200) / 240))
+    pts = ecg_delineate(x[:, None], FS).lead(0)
+    assert np.abs(_beat_errors_ms(pts["qrs_on"], -40.0)).max() <= 12
+    assert np.abs(_beat_errors_ms(pts["qrs_off"], 100.0)).max() <= 12
+    old = ecg_delineate(x[:, None], FS, qrs_bounds_band="8-30", qrs_fraction=0.02).lead(0)
+    assert np.abs(_beat_errors_ms(old["qrs_off"], 100.0)).min() >= 50  # the failure this replaced
