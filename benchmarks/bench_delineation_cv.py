@@ -42,7 +42,7 @@ from ecgfeat.records.ludb import read_annotations
 #: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, then each pair of QRS_BOUNDS,
 #: each with every other parameter at its shipped default
 GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
-T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (100.0, 150.0, 200.0)}
+T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0, 150.0, 200.0)}
 #: 0.3, the main threshold, turns the weak-beat rule off
 QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow

@@ -149,7 +149,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
                       qrs_fraction: float = 0.0025, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
                       p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
                       t_prior_ms: float = 60.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0,
-                      t_on_ref_ms: float = 80.0, t_on_window_ms: float = 100.0,
+                      t_on_ref_ms: float = 80.0, t_on_window_ms: float = 60.0,
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08,
                       qrs_bounds_band: str = "broad") -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled

@@ -142,7 +142,7 @@ def test_amplitude_refuses_unknown_points():
 def test_t_onset_is_not_taken_from_a_slurred_qrs_tail():
     """A wide, slurred S wave (RBBB- or paced-like) whose upstroke is steeper than the T wave's: T onset was taken
     from the S wave's upstroke, 146 ms before the T wave starts (LUDB records 23 and 111 in every lead). The
-    steepest point of the leading flank is now looked for only in the 100 ms before the T peak."""
+    steepest point of the leading flank is now looked for only in the 60 ms before the T peak."""
     t = np.arange(int(10 * FS)) / FS * 1000
     x = simulate_beat_train(BeatShape(s=(-0.5, 50.0, 25.0), t=(0.0, 300.0, 40.0)), FS).astype(float)
     for r in np.arange(400.0, 10_000, 800.0):
