@@ -5,6 +5,7 @@ import numpy as np
 
 from .exact import exact_shapley
 from .games import Game, GlobalScoreGame, MaskedModelGame, RetrainGame
+from .odd_regression import odd_regression_shapley
 from .permutation import permutation_shapley
 from .regression import regression_shapley
 from .result import LeadShapley
@@ -16,11 +17,13 @@ def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.ran
     """Shapley values of the players (leads) of ``game``.
 
     method : 'exact' (all 2^n coalitions), 'permutation' (antithetic Monte Carlo with standard errors and a
-        stopping rule), 'regression' (Monte Carlo on the residual of a fitted low-order surrogate game: the
-        usually fewer evaluations than 'permutation' for a given error, with standard errors and the same
-        stopping rule) or 'auto'
-        (exact up to 12 players, i.e. 4,096 coalitions, else 'regression').
-    tol : Monte Carlo stopping rule, largest standard error ≤ tol × |v(all) − v(∅)|
+        stopping rule), 'regression' (Monte Carlo on the residual of a fitted low-order surrogate game, with
+        standard errors), 'odd-regression' (complementary pairs sampled without replacement by size, a ridge
+        regression of the game's odd part, design-based standard errors; the fewest distinct evaluations for 1 %
+        error on every game family of ``benchmarks/bench_samplers.py``) or 'auto' (exact up to 12 players, i.e.
+        4,096 coalitions, else 'regression')
+    tol : Monte Carlo stopping rule: largest standard error ≤ tol × |v(all) − v(∅)| ('permutation',
+        'regression'); for 'odd-regression' every player's error ≤ tol × |v(all) − v(∅)| at 95 % (Bonferroni)
     max_evaluations : Monte Carlo budget of distinct coalitions evaluated
     progress : a progress bar over coalitions for 'exact'
     """
@@ -33,8 +36,11 @@ def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.ran
                                    max_pairs=max_pairs)
     if method == "regression":
         return regression_shapley(game, random_state=random_state, tol=tol, max_evaluations=max_evaluations)
-    raise ValueError(f"method must be 'auto', 'exact', 'permutation' or 'regression', got {method!r}")
+    if method == "odd-regression":
+        return odd_regression_shapley(game, random_state=random_state, tol=tol, max_evaluations=max_evaluations)
+    raise ValueError("method must be 'auto', 'exact', 'permutation', 'regression' or 'odd-regression', got "
+                     f"{method!r}")
 
 
 __all__ = ["Game", "GlobalScoreGame", "LeadShapley", "MaskedModelGame", "RetrainGame", "exact_shapley",
-           "lead_shapley", "permutation_shapley", "regression_shapley"]
+           "lead_shapley", "odd_regression_shapley", "permutation_shapley", "regression_shapley"]

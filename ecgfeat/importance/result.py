@@ -21,7 +21,7 @@ class LeadShapley:
     base_values : (n_rows, n_outputs) v(∅): the game's value with no lead present
     full_values : (n_rows, n_outputs) v(all leads)
     n_evaluations : value-function evaluations (distinct coalitions × rows evaluated)
-    method : 'exact', 'permutation' or 'regression'; seed, converged, game (description of the value function)
+    method : 'exact', 'permutation', 'regression' or 'odd-regression'; seed, converged, game (description of the value function)
     """
 
     values: np.ndarray

@@ -1,0 +1,257 @@
+"""Shapley values from complementary pairs sampled without replacement by size, through a ridge regression of the
+game's odd part on odd Fourier terms, with design-based standard errors.
+
+Only the odd part of a game enters its Shapley values. For a pair P = {S, N∖S} let ``g(S) = (v(S) − v(N∖S)) / 2``;
+then ``φ_i = Σ_S c_i(S) g(S)`` with ``c_i(S) = (|S|−1)!(n−|S|)!/n!`` if i ∈ S and ``−|S|!(n−|S|−1)!/n!`` otherwise.
+In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd characters ``χ_T(S) = Π_{j∈T} x_j``
+(|T| odd), and the Shapley value of ``χ_T`` gives ``2/|T|`` to each member of T and nothing to others. So:
+
+1. **Sampling.** Pairs are grouped in strata by the size of their smaller member, s = 1 … ⌊n/2⌋. Stratum 1 (the
+   coalitions of 1 and n − 1 players) and the pair {∅, N} are always evaluated. The other pairs are allocated to
+   the strata in proportion to their Shapley-kernel mass, a stratum that would get more than it holds is taken whole
+   (and its share goes to the others), and every sampled stratum gets at least 2 pairs; within a stratum the pairs
+   are a uniformly random subset (without replacement). Each pair costs two distinct coalitions.
+2. **Surrogate.** ``g`` is fitted on the sampled pairs by weighted least squares on the odd characters of degree
+   1, 3 and 5, with weights kernel(s) × (pairs in the stratum / pairs sampled from it), ridge penalties on the
+   degree-3 and degree-5 terms, and the fit at {∅, N} exact (so Σφ = v(N) − v(∅) exactly). The penalties are chosen
+   per row and output among a few candidates by leave-one-pair-out error. Over all pairs the surrogate's Shapley
+   values are the game's (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1
+   term, which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
+   surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference
+   between each sampled pair's leave-one-pair-out and in-sample residual, which removes the bias of a surrogate
+   that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
+3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
+   residuals ``c_i(S) r(S)``; its variance is estimated per stratum with the finite-population correction from
+   leave-one-pair-out residuals (the residual a pair would have had if the surrogate had not seen it). A stratum
+   taken whole contributes no variance; every coalition evaluated gives exact values and SE 0.
+4. **Stopping.** Sampling grows in steps; it stops when ``z × max SE ≤ tol × |v(N) − v(∅)|`` with
+   ``z = Φ⁻¹(1 − 0.025 / n)`` (all n players within tol at 95 %, Bonferroni), or at ``max_evaluations`` distinct
+   coalitions, which is never exceeded.
+
+References: Lundberg & Lee 2017 and Covert & Lee 2021 (paired KernelSHAP); Fumagalli et al. 2025, "PolySHAP"
+(higher-order regression terms), and OddSHAP (odd components); Särndal, Swensson & Wretman 1992, *Model Assisted
+Survey Sampling*, ch. 6-7 (the regression estimator and its variance).
+"""
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb, factorial
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.stats import norm
+
+from .coalitions import CachedGame, coalition_masks
+from .games import Game
+from .regression import _exact_from_memo
+from .result import LeadShapley
+
+#: (degree-3 penalty, degree-5 penalty or None for no degree-5 terms), relative to the mean diagonal of the
+#: weighted normal equations; the candidates of the leave-one-pair-out choice
+RIDGE_CANDIDATES = ((1e-2, None), (1e-2, 1.0), (1e-1, 10.0))
+#: degree-5 terms are used only when there are at most this many odd terms of degree ≤ 5 (1,024 for 12 leads)
+MAX_TERMS = 1024
+
+
+def min_odd_regression_budget(n_players: int) -> int:
+    """The fewest distinct coalitions :func:`odd_regression_shapley` accepts: {∅, N}, the 2n coalitions of 1 and
+    n − 1 players, and 2 pairs in every other stratum; 46 for 12 leads."""
+    return 2 + 2 * n_players + 4 * max(n_players // 2 - 1, 0)
+
+
+def _odd_terms(n: int, max_degree: int) -> list[tuple[int, ...]]:
+    return [t for k in range(1, max_degree + 1, 2) for t in combinations(range(n), k)]
+
+
+def _characters(codes: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
+    """χ_T(S) = (−1)^|T ∖ S| for coalitions given by code (rows) and terms T (columns)."""
+    t_codes = np.array([sum(1 << j for j in t) for t in terms], dtype=np.int64)
+    inside = np.bitwise_and(np.asarray(codes, dtype=np.int64)[:, None], t_codes[None, :])
+    count = np.zeros(inside.shape, dtype=np.int64)
+    while inside.any():  # popcount, one bit per pass (≤ n passes)
+        count += inside & 1
+        inside >>= 1
+    degree = np.array([len(t) for t in terms])
+    return np.where((degree[None, :] - count) % 2 == 0, 1.0, -1.0)
+
+
+def _pair_coefficients(Z: np.ndarray) -> np.ndarray:
+    """2 c_i(S) for the canonical member S of each pair (rows of Z): φ_i = Σ_pairs 2 c_i(S) g(S)."""
+    n = Z.shape[1]
+    w = np.array([factorial(s) * factorial(n - s - 1) / factorial(n) for s in range(n)] + [0.0])
+    s = Z.sum(axis=1)
+    return 2.0 * np.where(Z, w[np.maximum(s - 1, 0)][:, None], -w[s][:, None])
+
+
+class _Design:
+    """The strata of pairs of an n-player game, each in a random order, and the allocation of a budget."""
+
+    def __init__(self, n: int, rng: np.random.Generator):
+        self.n = n
+        codes = np.arange(1 << (n - 1), dtype=np.int64)  # canonical members: player n − 1 absent
+        size = np.array([bin(c).count("1") for c in codes.tolist()])
+        stratum = np.minimum(size, n - size)
+        self.strata = np.arange(1, n // 2 + 1)
+        self.pairs = [rng.permutation(codes[stratum == s]) for s in self.strata]
+        self.cap = np.array([len(p) for p in self.pairs])
+        # Shapley kernel weight of one coalition of size s, (n−1)/(C(n,s) s (n−s)); a pair holds two
+        self.kernel = np.array([(n - 1) / (comb(n, int(s)) * s * (n - s)) for s in self.strata])
+        self.mass = 2 * self.kernel * self.cap
+
+    def allocation(self, n_pairs: int) -> np.ndarray:
+        """Pairs per stratum for ``n_pairs`` sampled pairs (stratum 1 whole, then kernel-proportional with
+        capacities, at least 2 per stratum that is sampled at all)."""
+        alloc = np.zeros(len(self.cap), dtype=int)
+        alloc[0] = self.cap[0]
+        left = n_pairs - alloc[0]
+        rest = np.arange(1, len(self.cap))
+        floor = np.minimum(2, self.cap[rest])
+        if left >= floor.sum():
+            alloc[rest] = floor
+            left -= floor.sum()
+            share = np.zeros(len(self.cap))
+            free = np.zeros(len(self.cap), bool)
+            free[rest] = True
+            while left > 0 and free.any():  # water-filling of the remainder by kernel mass
+                share = left * self.mass * free / (self.mass * free).sum()
+                room = self.cap - alloc
+                add = np.minimum(np.floor(share).astype(int), room)
+                if add.sum() == 0:  # fewer pairs left than strata: one each by mass
+                    for k in np.argsort(-self.mass * free):
+                        if left and free[k] and room[k] > 0:
+                            alloc[k] += 1
+                            left -= 1
+                    break
+                alloc += add
+                left -= int(add.sum())
+                free &= alloc < self.cap
+        return alloc
+
+    def sample(self, alloc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(codes of the canonical members, stratum index of each) of the first ``alloc`` pairs per stratum."""
+        codes = np.concatenate([p[:a] for p, a in zip(self.pairs, alloc)])
+        which = np.concatenate([np.full(a, k) for k, a in enumerate(alloc)])
+        return codes, which
+
+
+def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.ndarray, degree: np.ndarray,
+         Cp: np.ndarray, which: np.ndarray, cap: np.ndarray, alloc: np.ndarray, M: np.ndarray):
+    """Shapley estimates and standard errors (n, k) for the k columns of ``g`` (pairs × columns), the ridge
+    penalties chosen per column by leave-one-pair-out error."""
+    n, k = M.shape[0], g.shape[1]
+    best_score = np.full(k, np.inf)
+    phi, r_loo, r_in = np.zeros((n, k)), np.zeros_like(g), np.zeros_like(g)
+    for l3, l5 in RIDGE_CANDIDATES:
+        cols = degree <= (5 if l5 is not None else 3)
+        if l5 is not None and not (degree == 5).any():
+            continue
+        Xc = X[:, cols]
+        G = (Xc.T * w) @ Xc
+        scale = np.trace(G) / len(G)
+        pen = np.where(degree[cols] == 3, l3 * scale, np.where(degree[cols] == 5, (l5 or 0.0) * scale, 0.0))
+        A = G + np.diag(pen) + 1e-12 * scale * np.eye(len(G))
+        # the exact fit at {∅, N} by a Lagrange multiplier: β = A⁻¹(b − μ x0) with x0ᵀβ = g0
+        F = cho_factor(A)
+        sol = cho_solve(F, np.column_stack([(Xc.T * w) @ g, x0[cols], Xc.T]))
+        Ab, Ax0, AX = sol[:, :k], sol[:, k], sol[:, k + 1:]
+        mu = (x0[cols] @ Ab - g0) / (x0[cols] @ Ax0)
+        beta = Ab - Ax0[:, None] * mu[None, :]
+        r = g - Xc @ beta
+        h = w * np.einsum("ij,ji->i", Xc, AX)
+        loo = r / np.clip(1.0 - h, 1e-3, None)[:, None]
+        score = (w[:, None] * loo ** 2).sum(axis=0)
+        better = score < best_score
+        best_score = np.where(better, score, best_score)
+        phi[:, better] = (M[:, cols] @ beta)[:, better]
+        r_loo[:, better] = loo[:, better]
+        r_in[:, better] = r[:, better]
+    var = np.zeros((n, k))
+    for s in range(len(cap)):
+        m = which == s
+        if 0 < alloc[s] < cap[s]:
+            a = Cp[m][:, :, None] * r_loo[m][:, None, :]  # (pairs, n, k)
+            var += cap[s] ** 2 * (1.0 - alloc[s] / cap[s]) * a.var(axis=0, ddof=1) / alloc[s]
+            # de-biasing: the in-sample fit's residuals sum to zero under the design weights; the residuals the
+            # pairs would have had unseen do not (the surrogate overfits its sample)
+            phi += cap[s] / alloc[s] * np.einsum("pi,pk->ik", Cp[m], r_loo[m] - r_in[m])
+    return phi, np.sqrt(var)
+
+
+def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generator | None = None,
+                           tol: float = 0.01, max_evaluations: int | None = None, first_evaluations: int = 150,
+                           growth: float = 1.3) -> LeadShapley:
+    """Shapley values of ``game`` from sampled complementary pairs (see the module docstring).
+
+    Parameters
+    ----------
+    tol : stop when ``Φ⁻¹(1 − 0.025/n) × max SE ≤ tol × max |v(N) − v(∅)|`` over rows and outputs (0: spend the
+        budget)
+    max_evaluations : budget of distinct coalitions (None: until the rule stops it or every coalition is
+        evaluated); never exceeded; at least :func:`min_odd_regression_budget` unless it holds every coalition
+    first_evaluations : coalitions evaluated before the stopping rule is first checked
+    growth : each further step multiplies the coalitions evaluated by this factor (> 1)
+    """
+    if growth <= 1.0:
+        raise ValueError(f"growth must be > 1, got {growth}")
+    n = game.n_players
+    smallest = min_odd_regression_budget(n)
+    if max_evaluations is not None and max_evaluations < min(smallest, 1 << n):
+        raise ValueError(f"max_evaluations={max_evaluations} is too small for {n} players: odd regression needs at "
+                         f"least {smallest} distinct coalitions ({{∅, N}}, the {2 * n} coalitions of 1 and {n - 1} "
+                         "players, and two pairs of every other size, the fewest whose spread gives a standard "
+                         "error)")
+    rng = np.random.default_rng(random_state)
+    seed = random_state if isinstance(random_state, int) else None
+    full = (1 << n) - 1
+    memo = CachedGame(game)
+    budget = (1 << n) if max_evaluations is None else min(max_evaluations, 1 << n)
+    if budget >= 1 << n or n // 2 < 2:
+        memo.values_of(np.arange(1 << n))
+        return _exact_from_memo(game, memo, seed)
+    design = _Design(n, rng)
+    max_degree = 5 if len(_odd_terms(n, 5)) <= MAX_TERMS else 3
+    terms = _odd_terms(n, max_degree)
+    degree = np.array([len(t) for t in terms])
+    M = np.zeros((n, len(terms)))
+    for j, t in enumerate(terms):
+        M[list(t), j] = 2.0 / len(t)
+    z = float(norm.ppf(1 - 0.025 / n))
+
+    v_empty, v_full = memo.values_of(np.array([0, full]))
+    shape = v_empty.shape
+    scale = float(np.max(np.abs(v_full - v_empty))) or 1.0
+    g0 = (0.5 * (v_empty - v_full)).reshape(1, -1)
+    x0 = _characters(np.zeros(1, dtype=np.int64), terms)[0]
+    # without a stopping rule the budget is spent at once (the sample is the same: strata are drawn in order)
+    target = budget if tol <= 0 else max(min(first_evaluations, budget), smallest)
+    converged = False
+    alloc = np.zeros(len(design.cap), dtype=int)
+    while True:
+        n_pairs = (target - 2) // 2
+        # pairs already evaluated are free: keep them, and trim only this step's additions to the budget
+        grown = np.maximum(alloc, design.allocation(n_pairs))
+        while grown.sum() > n_pairs:
+            k = int(np.argmax(grown - alloc))
+            grown[k] -= 1
+        alloc = grown
+        codes, which = design.sample(alloc)
+        memo.values_of(np.concatenate([codes, full ^ codes]))
+        if alloc.sum() == design.cap.sum():
+            return _exact_from_memo(game, memo, seed)
+        Z = coalition_masks(codes, n)
+        g = 0.5 * (memo.values_of(codes) - memo.values_of(full ^ codes)).reshape(len(codes), -1)
+        w = (design.kernel * design.cap / np.maximum(alloc, 1))[which]
+        phi, se = _fit(g, g0[0], _characters(codes, terms), x0, w, degree, _pair_coefficients(Z), which,
+                       design.cap, alloc, M)
+        if tol > 0 and z * se.max() <= tol * scale:
+            converged = True
+            break
+        if target >= budget:
+            break
+        target = min(budget, int(np.ceil(target * growth)))
+    values = phi.T.reshape(shape[0], shape[1], n).transpose(0, 2, 1)
+    std_error = se.T.reshape(shape[0], shape[1], n).transpose(0, 2, 1)
+    return LeadShapley(values=values, std_error=std_error, players=list(game.players), outputs=list(game.outputs),
+                       base_values=v_empty, full_values=v_full, n_evaluations=memo.n_evaluations,
+                       method="odd-regression", seed=seed, converged=converged, n_permutations=0,
+                       game=game.description)
