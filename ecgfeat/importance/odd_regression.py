@@ -205,7 +205,7 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
     full = (1 << n) - 1
     memo = CachedGame(game)
     budget = (1 << n) if max_evaluations is None else min(max_evaluations, 1 << n)
-    if budget >= 1 << n or n // 2 < 2:
+    if (tol <= 0 and budget >= 1 << n) or n // 2 < 2:  # everything is to be evaluated: exact
         memo.values_of(np.arange(1 << n))
         return _exact_from_memo(game, memo, seed)
     design = _Design(n, rng)

@@ -95,16 +95,17 @@ def test_standard_errors_cover_the_true_value(make_game):
 
 
 def test_stopping_rule_bounds_the_error():
-    """tol is a bound on max_i |φ̂_i − φ_i| / |v(N) − v(∅)| that holds in at least 95 % of runs."""
+    """tol is a bound on max_i |φ̂_i − φ_i| / |v(N) − v(∅)| that holds in at least 95 % of runs, and the rule
+    stops before the game is enumerated (with max_evaluations=None it once enumerated every game)."""
     ok = runs = 0
-    for g in range(6):
+    for g in range(4):
         game = _LogisticGame(seed=10 + g)
         ex = exact_shapley(game)
         scale = np.abs(ex.full_values - ex.base_values).max()
-        for seed in range(10):
-            res = odd_regression_shapley(game, random_state=seed, tol=0.01)
-            assert res.converged
-            ok += int(np.abs(res.values - ex.values).max() <= 0.01 * scale)
+        for seed in range(6):
+            res = odd_regression_shapley(game, random_state=seed, tol=0.02)
+            assert res.converged and res.n_evaluations < 4096
+            ok += int(np.abs(res.values - ex.values).max() <= 0.02 * scale)
             runs += 1
     assert ok / runs >= 0.95, ok / runs
 
