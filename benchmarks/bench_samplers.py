@@ -189,9 +189,17 @@ def main() -> None:
     ap.add_argument("--shapiq-python", default=None)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--stopping-seeds", type=int, default=5)
+    ap.add_argument("--budgets", default=None, help="comma-separated budgets instead of the default grid")
+    ap.add_argument("--table", type=Path, default=None,
+                    help="a table file in _sampler_games.py's format to use instead of building the shared one")
     a = ap.parse_args()
+    global BUDGETS, COVERAGE_BUDGETS
+    if a.budgets:
+        BUDGETS = tuple(int(b) for b in a.budgets.split(","))
+        COVERAGE_BUDGETS = tuple(b for b in COVERAGE_BUDGETS if b in BUDGETS)
     t0 = time.perf_counter()
-    table = build_tables(a.out)
+    a.out.mkdir(parents=True, exist_ok=True)
+    table = a.table if a.table is not None else build_tables(a.out)
     t = load_tables(table)
     report = np.where(t["split"] == "report")[0]
     values, family, players = t["values"][:, report], t["family"][report], list(t["players"])

@@ -1,0 +1,43 @@
+"""benchmarks/bench_samplers.py end to end on a small synthetic table (three games, one per family): every
+ecgfeat and shap row, coverage and stopping-rule lines printed; shapiq's rows skipped with a message when no
+Python 3.12 interpreter is given."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _table(path: Path) -> None:
+    rng = np.random.default_rng(0)
+    z = ((np.arange(4096)[:, None] >> np.arange(12)) & 1).astype(float)
+    cols = []
+    for _ in range(4):
+        a, b = rng.normal(size=12), rng.normal(size=(12, 12)) * 0.3
+        cols.append(1 / (1 + np.exp(-(z @ a + np.einsum("ci,ij,cj->c", z, b, z) * 0.3 - 1))))
+    np.savez(path, values=np.stack(cols, axis=1), family=np.array(["local", "global", "retrain", "local"]),
+             name=np.array(["a", "b", "c", "d"]), split=np.array(["report", "report", "report", "tune"]),
+             players=np.array([f"L{i}" for i in range(12)]))
+
+
+def test_sampler_benchmark_runs_on_a_small_table(tmp_path):
+    _table(tmp_path / "t.npz")
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "bench_samplers.py"), "--table", str(tmp_path / "t.npz"),
+                          "--out", str(tmp_path / "out"), "--seeds", "2", "--stopping-seeds", "1", "--budgets", "150,300,600,1200"],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout
+    assert "3 games (local 1, global 1, retrain 1)" in text
+    assert "no --shapiq-python given: skipped" in text
+    rows = {m.group(1).strip(): float(m.group(2)) for m in
+            re.finditer(r"^(ecgfeat [\w-]+|shap PermutationExplainer)\s+.*?(\d+) / \d+\s+\d+ / \d+\s+\d+$", text, re.M)}
+    assert set(rows) == {"ecgfeat odd-regression", "ecgfeat regression", "ecgfeat permutation",
+                         "shap PermutationExplainer"}, text
+    assert rows["ecgfeat odd-regression"] < rows["ecgfeat permutation"]
+    assert re.search(r"^local(\s+[01]\.\d{3}){4}$", text, re.M)  # coverage at the 4 budgets
+    assert re.search(r"retrain: \d\.\d{3} of 1 runs", text)  # stopping rule
