@@ -13,6 +13,9 @@ Families (the shared CinC-2021 sample, grouped folds 1-5 of :func:`assign_folds`
   (``n_estimators=30``, no early stopping, one model per coalition for the 4 labels): 8 games, 4,095 fits
   (about 15 min on 2 cores, cached on disk so an interrupted run resumes).
 
+``python benchmarks/_sampler_games.py OUT 4`` builds the same families with fold 4 held out instead, all of them
+tuning games (``sampler_games_fold4.npz``): global and retraining tuning games, which fold 5's table lacks.
+
 The table file ``<out>/sampler_games.npz`` holds ``values`` (4096, n_games; row c = coalition whose members are the
 bits of c, player i = lead i in ``players``), ``family``, ``name``, ``split`` ('report' or 'tune').
 """
@@ -32,9 +35,10 @@ def _tabulate(game) -> np.ndarray:
     return game(all_coalitions(game.n_players))  # (4096, rows, outputs)
 
 
-def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
-    """Compute (or reuse) the game table under ``out`` and return its path."""
-    path = out / "sampler_games.npz"
+def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2, held_out_fold: int = 5) -> Path:
+    """Compute (or reuse) the game table under ``out`` and return its path. ``held_out_fold`` other than 5 gives
+    a table of tuning games only (every game's split is 'tune'), ``sampler_games_fold<k>.npz``."""
+    path = out / ("sampler_games.npz" if held_out_fold == 5 else f"sampler_games_fold{held_out_fold}.npz")
     if path.exists():
         return path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +50,7 @@ def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
 
     index, X, Y = sample_features()
     Y = Y[LABELS].fillna(0)
-    test = np.asarray(assign_folds(index, Y, n_folds=5, random_state=0) == 5)
+    test = np.asarray(assign_folds(index, Y, n_folds=5, random_state=0) == held_out_fold)
     model = LeadGroupedXGBClassifier(lead_dropout=0.3, random_state=0, n_jobs=n_jobs).fit(X.loc[~test], Y.loc[~test])
     groups = model.lead_groups_
     cols, fam, names, split = [], [], [], []
@@ -58,7 +62,7 @@ def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
             cols.append(v[:, r, LABELS.index(lab)])
             fam.append("local")
             names.append(f"local record {r} {lab}")
-            split.append("report" if r < 10 else "tune")
+            split.append("report" if r < 10 and held_out_fold == 5 else "tune")
 
     background = X.loc[~test].sample(16, random_state=0)
     for masking in ("missing", "background"):
@@ -71,7 +75,7 @@ def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
                 cols.append(v[:, 0, k])
                 fam.append("global")
                 names.append(f"global {masking} {score} {lab}")
-                split.append("report")
+                split.append("report" if held_out_fold == 5 else "tune")
 
     if retrain:
         make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=30,  # noqa: E731
@@ -81,7 +85,7 @@ def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
 
         g = RetrainGame(make, X.loc[~test], Y.loc[~test], X.loc[test], Y.loc[test], groups,
                         config={"n_estimators": 30, "table": 1}, score="auroc", n_jobs=n_jobs,
-                        cache_dir=out / "retrain_cache", progress=True)
+                        cache_dir=out / "retrain_cache", progress=False)
         masks = all_coalitions(len(groups.names))
         for a in range(0, len(masks), 256):  # in chunks: the disk cache keeps every finished chunk
             g(masks[a:a + 256])
@@ -94,10 +98,10 @@ def build_tables(out: Path, retrain: bool = True, n_jobs: int = 2) -> Path:
                 cols.append(v[:, k])
                 fam.append("retrain")
                 names.append(f"retrain {score} {lab}")
-                split.append("report")
+                split.append("report" if held_out_fold == 5 else "tune")
 
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "sampler_games.tmp.npz"
+    tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(tmp, values=np.stack(cols, axis=1), family=np.array(fam), name=np.array(names),
              split=np.array(split), players=np.array(groups.names))
     tmp.replace(path)
@@ -110,4 +114,5 @@ def load_tables(path: Path) -> dict:
 
 
 if __name__ == "__main__":
-    print(build_tables(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("artifacts/bench")))
+    print(build_tables(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("artifacts/bench"),
+                       held_out_fold=int(sys.argv[2]) if len(sys.argv) > 2 else 5))
