@@ -10,6 +10,19 @@ from pathlib import Path
 from ecgfeat.paths import shared_dir
 
 
+def crossing(points: list[tuple[float, float]], level: float = 0.01, never: float | None = None) -> float | None:
+    """Evaluations at which the error falls to ``level``, from (evaluations, error) points: log-log interpolation
+    between the two that bracket it; ``never`` if it is never reached."""
+    import numpy as np
+
+    pts = sorted(points)
+    for (e0, r0), (e1, r1) in zip(pts, pts[1:]):
+        if r0 > level >= r1:
+            t = (np.log(r0) - np.log(level)) / (np.log(r0) - np.log(r1))
+            return float(np.exp(np.log(e0) + t * (np.log(e1) - np.log(e0))))
+    return float(pts[0][0]) if pts and pts[0][1] <= level else never
+
+
 def cinc_index():
     from ecgfeat.records import read_index
 

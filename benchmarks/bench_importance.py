@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import shap
+from _common import crossing
 
 
 from ecgfeat.importance import (MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
@@ -44,17 +45,6 @@ def bench_exact(n_rows: int = 1000) -> None:
           f"({4096 * n_rows / dt / 1e6:.2f} M masked rows/s); max |efficiency gap| "
           f"{np.abs(res.efficiency_gap()).max():.1e}; top lead per label: "
           + ", ".join(res.ranking(k)[0] for k in range(len(model.labels_))))
-
-
-def _crossing(points: list[tuple[float, float]], level: float = 0.01) -> float | None:
-    """Evaluations at which the error falls to ``level``: log-log interpolation between the two budgets that
-    bracket it (None if it is never reached)."""
-    pts = sorted(points)
-    for (e0, r0), (e1, r1) in zip(pts, pts[1:]):
-        if r0 > level >= r1:
-            t = (np.log(r0) - np.log(level)) / (np.log(r0) - np.log(r1))
-            return float(np.exp(np.log(e0) + t * (np.log(e1) - np.log(e0))))
-    return float(pts[0][0]) if pts and pts[0][1] <= level else None
 
 
 def _sampler_game(which: str):
@@ -133,7 +123,7 @@ def bench_sampler(which: str = "synthetic", n_rows: int = 10, seeds: int = 5) ->
         curves["shap"].append((float(np.mean(n_shap)), float(np.mean(es))))
         print(f"{'permutation':>12}{budget:>8}{np.mean(n_ev):>13.0f}{np.mean(n_ev):>13.0f}{np.mean(e):>9.4f}")
         print(f"{'shap':>12}{budget:>8}{np.mean(n_shap):>13.0f}{np.mean(calls_shap):>13.0f}{np.mean(es):>9.4f}")
-    need = {k: _crossing(v) for k, v in curves.items()}
+    need = {k: crossing(v) for k, v in curves.items()}
     fmt = lambda x: "not reached" if x is None else f"{x:.0f}"  # noqa: E731
     print("distinct evaluations to reach 1 % error (log-log interpolation between budgets): "
           + ", ".join(f"{k} {fmt(v)}" for k, v in need.items()))

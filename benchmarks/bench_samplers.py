@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import crossing  # noqa: E402
 from _sampler_games import build_tables, load_tables  # noqa: E402
 
 from ecgfeat.importance import odd_regression_shapley, permutation_shapley, regression_shapley  # noqa: E402
@@ -59,15 +60,6 @@ class TableGame(Game):
         self.calls += len(masks)
         codes = (masks.astype(np.int64) << np.arange(masks.shape[1])).sum(axis=1)
         return self.values[codes][:, None, :]
-
-
-def crossing(points: list[tuple[float, float]], level: float = 0.01) -> float:
-    pts = sorted(points)
-    for (e0, r0), (e1, r1) in zip(pts, pts[1:]):
-        if r0 > level >= r1:
-            t = (np.log(r0) - np.log(level)) / (np.log(r0) - np.log(r1))
-            return float(np.exp(np.log(e0) + t * (np.log(e1) - np.log(e0))))
-    return float(pts[0][0]) if pts and pts[0][1] <= level else 4096.0
 
 
 def run_ecgfeat(method: str, values: np.ndarray, players, seeds: int) -> dict:
@@ -165,8 +157,10 @@ def evaluations_to_1pct(r: dict, exact: np.ndarray, scale: np.ndarray) -> tuple[
                                                                          err.shape[2], axis=2)
     calls = r["calls"] if r["calls"].ndim == 3 else np.repeat(r["calls"][:, :, None], err.shape[2], axis=2)
     e_mean, ev_mean, c_mean = err.mean(axis=1), ev.mean(axis=1), calls.mean(axis=1)
-    n_ev = np.array([crossing(list(zip(ev_mean[:, g], e_mean[:, g]))) for g in range(err.shape[2])])
-    n_calls = np.array([crossing(list(zip(c_mean[:, g], e_mean[:, g]))) for g in range(err.shape[2])])
+    n_ev = np.array([crossing(list(zip(ev_mean[:, g], e_mean[:, g])), never=4096.0)
+                     for g in range(err.shape[2])])
+    n_calls = np.array([crossing(list(zip(c_mean[:, g], e_mean[:, g])), never=4096.0)
+                        for g in range(err.shape[2])])
     return n_ev, n_calls
 
 
@@ -227,26 +221,23 @@ def main() -> None:
     print("\ndistinct evaluations to reach 1 % error, mean / median over games (model calls: mean / median)")
     head = f"{'estimator':30s}" + "".join(f"{f + ' (' + str(int((family == f).sum())) + ')':>22s}" for f in fams)
     print(head + f"{'all':>16s}{'model calls, all':>22s}{'seeds':>7s}")
-    rows = []
+    need = {name: evaluations_to_1pct(r, exact, scale) for name, r in results.items()}
     for name, r in results.items():
-        n_ev, n_calls = evaluations_to_1pct(r, exact, scale)
+        n_ev, n_calls = need[name]
         cells = "".join(f"{np.mean(n_ev[family == f]):>13.0f} / {np.median(n_ev[family == f]):<6.0f}" for f in fams)
         seeds = r.get("seeds", r["phi"].shape[1])
-        rows.append((np.mean(n_ev), name))
         print(f"{name:30s}{cells}{np.mean(n_ev):>9.0f} / {np.median(n_ev):<5.0f}"
               f"{np.mean(n_calls):>13.0f} / {np.median(n_calls):<7.0f}{seeds:>4d}")
-    best_other = {f: min(np.median(evaluations_to_1pct(r, exact, scale)[0][family == f]) for n, r in results.items()
-                         if not n.startswith("ecgfeat")) for f in fams}
-    ours_n = evaluations_to_1pct(results["ecgfeat odd-regression"], exact, scale)[0]
+    ours_n = need["ecgfeat odd-regression"][0]
     for f in fams:
-        others = {n: evaluations_to_1pct(r, exact, scale)[0][family == f] for n, r in results.items()
-                  if not n.startswith("ecgfeat")}
+        others = {n: v[0][family == f] for n, v in need.items() if not n.startswith("ecgfeat")}
+        if not others:
+            continue
         mean_best = min(others, key=lambda n: np.mean(others[n]))
         med_best = min(others, key=lambda n: np.median(others[n]))
         print(f"  {f}: odd-regression {np.mean(ours_n[family == f]):.0f} / {np.median(ours_n[family == f]):.0f}; "
               f"best other mean {mean_best} {np.mean(others[mean_best]):.0f}, best other median {med_best} "
               f"{np.median(others[med_best]):.0f}")
-    del best_other
 
     r = results["ecgfeat odd-regression"]
     print("\nodd-regression: 95 % interval coverage of the exact value, per family and budget (target 0.93-0.97)")

@@ -27,6 +27,14 @@ def coalition_masks(codes: Iterable[int] | np.ndarray, n_players: int) -> np.nda
     return ((codes[:, None] >> np.arange(n_players, dtype=np.int64)) & 1).astype(bool)
 
 
+def require_budget(max_evaluations: int | None, n_players: int, smallest: int, method: str, why: str) -> None:
+    """ValueError unless ``max_evaluations`` (None: no budget) is at least ``smallest`` distinct coalitions or holds
+    every coalition; ``why`` says what the ``smallest`` are."""
+    if max_evaluations is not None and max_evaluations < min(smallest, 1 << n_players):
+        raise ValueError(f"max_evaluations={max_evaluations} is too small for {n_players} players: {method} needs "
+                         f"at least {smallest} distinct coalitions ({why})")
+
+
 def coalition_code(players: list[str], members: Iterable[str]) -> int:
     """Code of the coalition holding ``members`` (names from ``players``)."""
     code = 0

@@ -35,15 +35,15 @@ Survey Sampling*, ch. 6-7 (the regression estimator and its variance).
 from __future__ import annotations
 
 from itertools import combinations
-from math import comb, factorial
+from math import comb
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.stats import norm
 
-from .coalitions import CachedGame, coalition_masks
+from .coalitions import CachedGame, coalition_masks, require_budget
 from .games import Game
-from .regression import _exact_from_memo
+from .regression import _exact_from_memo, _shapley_weights
 from .result import LeadShapley
 
 #: (degree-3 penalty, degree-5 penalty or None for no degree-5 terms), relative to the mean diagonal of the
@@ -63,24 +63,14 @@ def _odd_terms(n: int, max_degree: int) -> list[tuple[int, ...]]:
     return [t for k in range(1, max_degree + 1, 2) for t in combinations(range(n), k)]
 
 
-def _characters(codes: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
-    """χ_T(S) = (−1)^|T ∖ S| for coalitions given by code (rows) and terms T (columns)."""
-    t_codes = np.array([sum(1 << j for j in t) for t in terms], dtype=np.int64)
-    inside = np.bitwise_and(np.asarray(codes, dtype=np.int64)[:, None], t_codes[None, :])
+def _characters(codes: np.ndarray, term_codes: np.ndarray, degree: np.ndarray) -> np.ndarray:
+    """χ_T(S) = (−1)^|T ∖ S| for coalitions S (rows, by code) and terms T (columns: member codes, degrees)."""
+    inside = np.bitwise_and(np.asarray(codes, dtype=np.int64)[:, None], term_codes[None, :])
     count = np.zeros(inside.shape, dtype=np.int64)
     while inside.any():  # popcount, one bit per pass (≤ n passes)
         count += inside & 1
         inside >>= 1
-    degree = np.array([len(t) for t in terms])
     return np.where((degree[None, :] - count) % 2 == 0, 1.0, -1.0)
-
-
-def _pair_coefficients(Z: np.ndarray) -> np.ndarray:
-    """2 c_i(S) for the canonical member S of each pair (rows of Z): φ_i = Σ_pairs 2 c_i(S) g(S)."""
-    n = Z.shape[1]
-    w = np.array([factorial(s) * factorial(n - s - 1) / factorial(n) for s in range(n)] + [0.0])
-    s = Z.sum(axis=1)
-    return 2.0 * np.where(Z, w[np.maximum(s - 1, 0)][:, None], -w[s][:, None])
 
 
 class _Design:
@@ -109,7 +99,6 @@ class _Design:
         if left >= floor.sum():
             alloc[rest] = floor
             left -= floor.sum()
-            share = np.zeros(len(self.cap))
             free = np.zeros(len(self.cap), bool)
             free[rest] = True
             while left > 0 and free.any():  # water-filling of the remainder by kernel mass
@@ -195,11 +184,9 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
         raise ValueError(f"growth must be > 1, got {growth}")
     n = game.n_players
     smallest = min_odd_regression_budget(n)
-    if max_evaluations is not None and max_evaluations < min(smallest, 1 << n):
-        raise ValueError(f"max_evaluations={max_evaluations} is too small for {n} players: odd regression needs at "
-                         f"least {smallest} distinct coalitions ({{∅, N}}, the {2 * n} coalitions of 1 and {n - 1} "
-                         "players, and two pairs of every other size, the fewest whose spread gives a standard "
-                         "error)")
+    require_budget(max_evaluations, n, smallest, "odd regression", f"{{∅, N}}, the {2 * n} coalitions of 1 and "
+                   f"{n - 1} players, and two pairs of every other size, the fewest whose spread gives a standard "
+                   "error")
     rng = np.random.default_rng(random_state)
     seed = random_state if isinstance(random_state, int) else None
     full = (1 << n) - 1
@@ -212,6 +199,7 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
     max_degree = 5 if len(_odd_terms(n, 5)) <= MAX_TERMS else 3
     terms = _odd_terms(n, max_degree)
     degree = np.array([len(t) for t in terms])
+    term_codes = np.array([sum(1 << j for j in t) for t in terms], dtype=np.int64)
     M = np.zeros((n, len(terms)))
     for j, t in enumerate(terms):
         M[list(t), j] = 2.0 / len(t)
@@ -221,7 +209,7 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
     shape = v_empty.shape
     scale = float(np.max(np.abs(v_full - v_empty))) or 1.0
     g0 = (0.5 * (v_empty - v_full)).reshape(1, -1)
-    x0 = _characters(np.zeros(1, dtype=np.int64), terms)[0]
+    x0 = _characters(np.zeros(1, dtype=np.int64), term_codes, degree)[0]
     # without a stopping rule the budget is spent at once (the sample is the same: strata are drawn in order)
     target = budget if tol <= 0 else max(min(first_evaluations, budget), smallest)
     converged = False
@@ -235,14 +223,15 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
             grown[k] -= 1
         alloc = grown
         codes, which = design.sample(alloc)
-        memo.values_of(np.concatenate([codes, full ^ codes]))
+        v = memo.values_of(np.concatenate([codes, full ^ codes])).reshape(2, len(codes), -1)
         if alloc.sum() == design.cap.sum():
             return _exact_from_memo(game, memo, seed)
-        Z = coalition_masks(codes, n)
-        g = 0.5 * (memo.values_of(codes) - memo.values_of(full ^ codes)).reshape(len(codes), -1)
+        g = 0.5 * (v[0] - v[1])
         w = (design.kernel * design.cap / np.maximum(alloc, 1))[which]
-        phi, se = _fit(g, g0[0], _characters(codes, terms), x0, w, degree, _pair_coefficients(Z), which,
-                       design.cap, alloc, M)
+        # φ_i = Σ_pairs 2 c_i(S) g(S) over the pairs' canonical members S
+        Cp = 2.0 * _shapley_weights(coalition_masks(codes, n))
+        phi, se = _fit(g, g0[0], _characters(codes, term_codes, degree), x0, w, degree, Cp, which, design.cap,
+                       alloc, M)
         if tol > 0 and z * se.max() <= tol * scale:
             converged = True
             break

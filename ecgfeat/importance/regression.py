@@ -37,7 +37,7 @@ from math import comb
 
 import numpy as np
 
-from .coalitions import CachedGame
+from .coalitions import CachedGame, require_budget
 from .exact import shapley_from_values, shapley_weights
 from .games import Game
 from .result import LeadShapley
@@ -106,10 +106,8 @@ def regression_shapley(game: Game, *, random_state: int | np.random.Generator | 
         raise ValueError(f"max_pairs must be ≥ 1, got {max_pairs}")
     n = game.n_players
     smallest = min_regression_budget(n)
-    if max_evaluations is not None and max_evaluations < min(smallest, 1 << n):
-        raise ValueError(f"max_evaluations={max_evaluations} is too small for {n} players: regression needs at "
-                         f"least {smallest} distinct coalitions (the {2 * n + 2} border coalitions and two sampled "
-                         f"pairs, the fewest whose spread gives a standard error)")
+    require_budget(max_evaluations, n, smallest, "regression", f"the {2 * n + 2} border coalitions and two "
+                   "sampled pairs, the fewest whose spread gives a standard error")
     rng = np.random.default_rng(random_state)
     seed = random_state if isinstance(random_state, int) else None
     full = (1 << n) - 1
