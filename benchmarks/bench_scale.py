@@ -254,13 +254,14 @@ def unit_costs(features: Path, per_record: dict, n_jobs: int) -> tuple[pd.DataFr
     per_row = t_pred / (128 * len(Xte))
     local_rows = min(cfg.local_rows, n_test)
     n_batches = 4096 // 128
-    projected = t_model + n_batches * t_batch + n_batches * (t_batch + t_pred * (cfg.background_rows - 1)) \
+    bg_batches = (cfg.background_game_evaluations or 4096) / 128  # the background game: sampled or exact
+    projected = t_model + n_batches * t_batch + bg_batches * (t_batch + t_pred * (cfg.background_rows - 1)) \
         + 4096 * local_rows * per_row
     rows.append({"step": "masked_games", "unit": f"importance model fit (mean best round "
                                                  f"{np.mean(model.best_iterations_) + 1:.0f}); 128 coalitions × "
                                                  f"{len(Xte)} held-out rows",
                  "unit_s": f"fit {t_model:.1f}; batch {t_batch:.1f} (predict {t_pred:.1f})",
-                 "units": f"{n_batches} batches missing + {n_batches} × {cfg.background_rows} background rows + "
+                 "units": f"{n_batches} batches missing + {bg_batches:g} × {cfg.background_rows} background rows + "
                           f"{local_rows} local rows × 4,096", "projected_s": projected})
     # retraining game: one coalition model, 18 labels
     t_coal, _ = _timed(lambda: _coalition_model(cfg).fit(Xtr, Ytr), clock, "retraining_game")

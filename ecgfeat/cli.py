@@ -495,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scoring_options(im)
     im.add_argument("--game", choices=["local", "global"], default="local",
                     help="local: explain each record's probability; global: the held-out AUROC per label")
-    im.add_argument("--method", choices=["auto", "exact", "permutation", "regression"], default="auto",
+    im.add_argument("--method", choices=["auto", "exact", "odd-regression", "permutation", "regression"],
+                    default="auto",
                     help="local game; auto = exact for 12 leads (4,096 coalitions). The global game is always exact")
     im.add_argument("--tol", type=float, default=0.01, help="Monte Carlo stopping tolerance (fraction of the total)")
     im.add_argument("--max-rows", type=_positive, default=500, help="records to explain (the first N)")

@@ -101,14 +101,20 @@ def test_step_subcommands_on_a_small_synthetic_run(tmp_path, capsys):
 
 
 def test_a_retraining_budget_too_small_for_its_error_is_refused_before_any_work():
-    """retrain_evaluations below 30 (12 leads: 26 border coalitions + two pairs) gave infinite standard errors
-    hours into a run; 0 (no retraining game) and 30 are accepted."""
+    """retrain_evaluations below the sampler's smallest budget (12 leads: regression 30, odd-regression 46) gave
+    infinite standard errors hours into a run; 0 (no retraining game) and the smallest budget are accepted. The
+    same holds for the sampled background game."""
     from ecgfeat.exceptions import ConfigError
     from ecgfeat.study import StudyConfig
 
-    for bad in (1, 24, 29):
-        with pytest.raises(ConfigError, match="retrain_evaluations"):
-            StudyConfig(source="synthetic", retrain_evaluations=bad)
-    StudyConfig(source="synthetic", retrain_evaluations=0)
-    StudyConfig(source="synthetic", retrain_evaluations=30)
+    for method, smallest in (("regression", 30), ("odd-regression", 46)):
+        for bad in (1, 24, smallest - 1):
+            with pytest.raises(ConfigError, match="retrain_evaluations"):
+                StudyConfig(source="synthetic", retrain_method=method, retrain_evaluations=bad)
+        StudyConfig(source="synthetic", retrain_method=method, retrain_evaluations=0)
+        StudyConfig(source="synthetic", retrain_method=method, retrain_evaluations=smallest)
+    for bad in (1, 45):
+        with pytest.raises(ConfigError, match="background_game_evaluations"):
+            StudyConfig(source="synthetic", background_game_evaluations=bad)
+    StudyConfig(source="synthetic", background_game_evaluations=46)
     StudyConfig(source="synthetic", retrain_method="permutation", retrain_evaluations=10)  # not used by permutation

@@ -23,7 +23,8 @@ def small_study(folder: Path, scheduler: str | None = None) -> dict[str, dict]:
 
     cfg = StudyConfig(name="golden", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
                       lead_sets=["12-lead", "single-V1", "single-II", "limb"], local_rows=10, n_estimators=40,
-                      retrain_labels=["RSR_V1"], retrain_evaluations=30, retrain_n_estimators=20, k_max=2,
+                      retrain_labels=["RSR_V1"], retrain_evaluations=60, retrain_n_estimators=20, k_max=2,
+                      background_game_evaluations=100,
                       exhaustive_up_to=2, min_positives=5, min_heldout_positives=5, n_draws=100, n_jobs=1,
                       scheduler=scheduler)
     run = run_study(cfg, artifacts=folder, run_id="golden", progress=False)

@@ -40,7 +40,7 @@ from scipy.stats import kendalltau, norm, rankdata
 from tqdm.auto import tqdm
 
 from ..scoring import _EPS, SCORES
-from .coalitions import coalition_codes
+from .coalitions import CachedGame, coalition_codes
 from .exact import all_coalitions, shapley_weights
 from .games import Game, GlobalScoreGame
 from .result import LeadShapley
@@ -240,9 +240,14 @@ def shapley_coefficients(n_players: int) -> np.ndarray:
 
 
 def exact_global_draws(game: GlobalScoreGame, multipliers: np.ndarray, *, batch_coalitions: int = 128,
-                       value_function: str = "", progress: bool = False) -> ShapleyDraws:
+                       value_function: str = "", progress: bool = False,
+                       cache: CachedGame | None = None) -> ShapleyDraws:
     """Exact lead Shapley values of a global masked-model game (all 2^n coalitions) with multiplier-bootstrap
-    draws. Streams over coalitions: memory is O(batch × records × labels), never all coalitions' predictions."""
+    draws. Streams over coalitions: memory is O(batch × records × labels), never all coalitions' predictions.
+    ``cache``: a :class:`CachedGame` of ``game`` that receives every coalition's value, so that later searches
+    over coalitions do not predict them again."""
+    if cache is not None and cache.game is not game:
+        raise ValueError("cache must be a CachedGame of this game")
     n = game.n_players
     masks = all_coalitions(n)
     coef = shapley_coefficients(n)
@@ -264,6 +269,8 @@ def exact_global_draws(game: GlobalScoreGame, multipliers: np.ndarray, *, batch_
         r = contrib.shape[1]
         delta = (multipliers @ contrib.transpose(1, 0, 2).reshape(r, -1)).reshape(len(multipliers), len(m), n_out)
         c = coef[a:a + len(m)]
+        if cache is not None:
+            cache.values.update((a + k, vals[k][None, :]) for k in range(len(m)))
         phi += np.einsum("ci,co->io", c, np.nan_to_num(vals))
         draws += np.einsum("ci,bco->bio", c, delta)
         if a == 0:
@@ -308,18 +315,68 @@ def replayed_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley
 
     values : code → (n_outputs,) value of each evaluated coalition; contributions : code → (n_records, n_outputs)
     """
-    table = {}
-    for code, v in values.items():
-        a = contributions.get(code)
-        delta = np.zeros((len(multipliers), len(v))) if a is None else multipliers @ a
-        table[code] = np.asarray(v)[None, :] + delta
+    deltas = {code: np.zeros((len(multipliers), len(v))) if contributions.get(code) is None
+              else multipliers @ contributions[code] for code, v in values.items()}
+    n_records = next(iter(contributions.values())).shape[0] if contributions else 0
+    return _replay(estimator, result, values, deltas, n_records, players, outputs, value_function)
+
+
+def _replay(estimator, result: LeadShapley, values: dict[int, np.ndarray], deltas: dict[int, np.ndarray],
+            n_records: int, players: list[str], outputs: list[str], value_function: str) -> ShapleyDraws:
+    """:func:`replayed_draws` from each coalition's multiplier shifts ``deltas[code]`` (n_draws, n_outputs)."""
+    table = {code: np.asarray(v).reshape(1, -1) + deltas[code] for code, v in values.items()}
     replay = estimator(TableGame(players, outputs, table))
     draws = replay.values  # (n_draws, n_players, n_outputs): g(v̂ + δ*), around g(v̂) = the estimate
-    est = result.values[0]
-    n_records = next(iter(contributions.values())).shape[0] if contributions else 0
-    return ShapleyDraws(estimate=est, draws=draws, mc_se=result.std_error[0], players=list(players),
+    return ShapleyDraws(estimate=result.values[0], draws=draws, mc_se=result.std_error[0], players=list(players),
                         outputs=list(outputs), v_none=result.base_values[0], v_all=result.full_values[0],
                         n_records=n_records, value_function=value_function or result.game, method=result.method)
+
+
+class _ScoredCoalitions(Game):
+    """A :class:`GlobalScoreGame` that keeps, for each coalition it is asked, its score and the multiplier shifts
+    ``Σ_r ξ_br a_r(S)`` of its per-record contributions (n_draws × outputs per coalition, never the records')."""
+
+    def __init__(self, game: GlobalScoreGame, multipliers: np.ndarray, batch_coalitions: int, bar):
+        self.game, self.multipliers, self.batch, self.bar = game, multipliers, batch_coalitions, bar
+        self.players, self.outputs, self.n_rows = list(game.players), list(game.outputs), 1
+        self.description = game.description
+        self.values: dict[int, np.ndarray] = {}
+        self.deltas: dict[int, np.ndarray] = {}
+
+    def __call__(self, masks: np.ndarray) -> np.ndarray:
+        masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+        codes = coalition_codes(masks)
+        todo = [j for j, c in enumerate(codes) if int(c) not in self.values]
+        for a in range(0, len(todo), self.batch):
+            rows = todo[a:a + self.batch]
+            vals, contrib = score_contributions(self.game.y, self.game.local(masks[rows]), self.game.score)
+            r = contrib.shape[1]
+            delta = (self.multipliers @ contrib.transpose(1, 0, 2).reshape(r, -1)).reshape(
+                len(self.multipliers), len(rows), -1)
+            for k, j in enumerate(rows):
+                self.values[int(codes[j])] = vals[k]
+                self.deltas[int(codes[j])] = delta[:, k]
+            if self.bar is not None:
+                self.bar.update(len(rows))
+        return np.stack([self.values[int(c)] for c in codes])[:, None, :]
+
+
+def sampled_global_draws(game: GlobalScoreGame, multipliers: np.ndarray,
+                         estimator: Callable[[Game], LeadShapley], *, batch_coalitions: int = 128,
+                         value_function: str = "", progress: bool = False) -> ShapleyDraws:
+    """Lead Shapley values of a global masked-model game from the coalitions a Monte Carlo ``estimator`` samples
+    (deterministic: a seed, a budget and tol=0), with multiplier-bootstrap draws (the estimator replayed on each
+    draw's coalition values) and its Monte Carlo standard errors. Memory: one batch of predictions at a time, plus
+    n_draws × outputs numbers per evaluated coalition."""
+    if multipliers.shape[1] != len(game.y):
+        raise ValueError(f"multipliers are for {multipliers.shape[1]} records, the game has {len(game.y)}")
+    bar = tqdm(desc="coalitions (sampled, with CIs)", unit="coalition") if progress else None
+    scored = _ScoredCoalitions(game, multipliers, batch_coalitions, bar)
+    result = estimator(scored)
+    if bar is not None:
+        bar.close()
+    return _replay(estimator, result, scored.values, scored.deltas, len(game.y), list(game.players),
+                   list(game.outputs), value_function or game.description)
 
 
 # ------------------------------------------------------------------------------------------- reporting

@@ -207,7 +207,7 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
 
     v_empty, v_full = memo.values_of(np.array([0, full]))
     shape = v_empty.shape
-    scale = float(np.max(np.abs(v_full - v_empty))) or 1.0
+    scale = float(np.nanmax(np.abs(v_full - v_empty), initial=0.0)) or 1.0
     g0 = (0.5 * (v_empty - v_full)).reshape(1, -1)
     x0 = _characters(np.zeros(1, dtype=np.int64), term_codes, degree)[0]
     # without a stopping rule the budget is spent at once (the sample is the same: strata are drawn in order)
@@ -230,9 +230,13 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
         w = (design.kernel * design.cap / np.maximum(alloc, 1))[which]
         # φ_i = Σ_pairs 2 c_i(S) g(S) over the pairs' canonical members S
         Cp = 2.0 * _shapley_weights(coalition_masks(codes, n))
-        phi, se = _fit(g, g0[0], _characters(codes, term_codes, degree), x0, w, degree, Cp, which, design.cap,
-                       alloc, M)
-        if tol > 0 and z * se.max() <= tol * scale:
+        # a row and output with a missing value anywhere (e.g. an AUROC of one class) has no estimate
+        ok = np.isfinite(g).all(axis=0) & np.isfinite(g0[0])
+        phi, se = np.full((n, g.shape[1]), np.nan), np.full((n, g.shape[1]), np.nan)
+        if ok.any():
+            phi[:, ok], se[:, ok] = _fit(g[:, ok], g0[0][ok], _characters(codes, term_codes, degree), x0, w, degree,
+                                         Cp, which, design.cap, alloc, M)
+        if tol > 0 and z * np.nanmax(se, initial=0.0) <= tol * scale:
             converged = True
             break
         if target >= budget:

@@ -193,7 +193,7 @@ def mc_convergence(curve: pd.DataFrame, title: str) -> Figure:
     fig = ReportFigure(figsize=(5.5, 3.8))
     ax = fig.subplots()
     groups = curve.groupby("method", sort=False) if "method" in curve else [("", curve)]
-    for (method, part), color in zip(groups, ("C0", "C1", "C2", "C3")):
+    for (method, part), color in zip(groups, ("C0", "C1", "C2", "C3", "C4")):
         tag = f"{method}: " if method else ""
         for col, style, name in (("error", "o-", "max |MC − exact|"), ("max_se", "s--", "max reported SE"),
                                  ("shap_error", "^:", "shap PermutationExplainer error")):

@@ -91,6 +91,7 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     ranked = [lab for lab in counts.index if counts.loc[lab, "status"] == "ranked"]
     insufficient = [lab for lab in counts.index if lab not in ranked]
     table = results.lead_importance
+    sampled_bg = getattr(cfg, "background_game_evaluations", 0)  # absent from runs made before the option
     lines += ["## Lead importance", "",
               f"Model: 12-lead, lead dropout {cfg.importance_lead_dropout} (every lead dropped in "
               f"{cfg.importance_empty_dropout:.0%} of dropout rows), no class weights, trained on folds "
@@ -99,7 +100,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               "AUROC(12 leads) − 0.5. v(∅) is the training prevalence (AUROC 0.5) under every value function.", "",
               "- **missing**: absent leads set to missing; exact over all 4,096 coalitions.",
               f"- **background**: absent leads taken from {cfg.background_rows} training records and the "
-              "predictions averaged; exact.",
+              "predictions averaged; " + (f"odd-regression Monte Carlo over {sampled_bg} of the 4,096 coalitions."
+                                          if sampled_bg else "exact."),
               "- **retrain** (the reference definition, what a model loses without the lead): v(S) = held-out "
               "AUROC of a model retrained on leads S" + (f"; {run_info['retrain_how']}, {run_info['retrain_fits']} "
                                                         f"coalition models fitted, {run_info['retrain_hits']} reused "
@@ -107,7 +109,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
                                                         " (not run)") + ".", "",
               "**Uncertainty.** 95 % CIs over the held-out records: a Gaussian multiplier bootstrap of each "
               f"coalition's DeLong influence contributions ({cfg.n_draws} joint draws shared by every value "
-              "function), pushed through the Shapley estimator; Monte Carlo error (retraining) added in "
+              "function), pushed through the Shapley estimator; Monte Carlo error (retraining" + (
+                  ", background" if sampled_bg else "") + ") added in "
               "variance. The intervals are conditional on the fitted models. Calibrated by simulation in "
               "`benchmarks/bench_importance_calibration.py`. A lead counts as contributing when its Holm-adjusted "
               "one-sided p-value over the leads is < 0.05 (solid bars; hatched bars are not supported). "
@@ -196,7 +199,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
         lines += ["", "Mean AUROC gap of the Shapley-ranked set to the best set: " + ", ".join(
             f"k={k}: {g:.3f}" for k, g in gap.items() if np.isfinite(g)), ""]
     lines += ["## Monte Carlo convergence", "",
-              "Antithetic permutation sampling and the regression-adjusted sampler on the global game vs its exact "
+              "Antithetic permutation sampling, the regression-adjusted and the odd-regression samplers on the "
+              "global game (missing masking) vs its exact "
               "value (`tables/mc_convergence.csv`).", ""]
     mc_title = f"Monte Carlo vs exact (global game on n={run_info['n_test']} held-out records)"
     lines.append(f"![mc](figures/{_save(plots.mc_convergence(results.mc_convergence, mc_title), figs / 'mc_convergence.png')})")

@@ -14,6 +14,7 @@ from .._parallel import check_n_jobs
 from ..exceptions import ConfigError, DataNotFoundError
 from ..features.ecg_delineate import DELINEATION_METHODS
 from ..features.record_features import FeatureConfig
+from ..importance.odd_regression import min_odd_regression_budget
 from ..importance.regression import min_regression_budget
 from ..models.lead_sets import LEAD_SETS, resolve_lead_set
 from ..records import DATASETS, LabelTable
@@ -30,7 +31,7 @@ NAMED_CONFIGS = {"synthetic": "synthetic.yaml", "shared-sample": "shared_sample.
 
 _SOURCES = ("shared", "synthetic", "folders")
 _MASKINGS = ("missing", "background")
-_RETRAIN_METHODS = ("regression", "permutation")
+_RETRAIN_METHODS = ("odd-regression", "regression", "permutation")
 
 
 @dataclass
@@ -59,14 +60,17 @@ class StudyConfig:
     local_rows: int = 200
     masking: str = "missing"
     retrain_labels: list[str] = field(default_factory=list)
-    retrain_method: str = "regression"  # regression | permutation (Monte Carlo sampler of the retraining game)
-    retrain_evaluations: int = 150  # regression: distinct coalitions, i.e. models trained per label set
+    # Monte Carlo sampler of the retraining game: odd-regression | regression | permutation
+    retrain_method: str = "odd-regression"
+    retrain_evaluations: int = 150  # (odd-)regression: distinct coalitions, i.e. coalition models trained
     retrain_pairs: int = 10  # permutation: antithetic pairs
     retrain_n_estimators: int = 60
     k_max: int = 6
     min_heldout_positives: int = 10  # labels with fewer held-out positives (or negatives) are listed, not ranked
     importance_empty_dropout: float = 0.05  # share of dropout rows with every lead missing (v(∅) = prevalence)
     background_rows: int = 20  # training records that absent leads are drawn from (background masking)
+    background_game_evaluations: int = 0  # global background-masking game: 0 = all 4,096 coalitions (exact), else
+    # that many distinct coalitions sampled by odd-regression (its Monte Carlo error joins the CIs)
     n_draws: int = 400  # multiplier-bootstrap draws for the CIs over held-out records
     exhaustive_up_to: int = 6
     seed: int = 0
@@ -98,16 +102,22 @@ class StudyConfig:
                 fail(key, f"is not one of {list(allowed)}")
         minimum = {"synthetic_records": 20, "min_positives": 1, "n_estimators": 1, "n_folds": 2, "n_boot": 0,
                    "local_rows": 1, "retrain_evaluations": 0, "retrain_pairs": 0, "retrain_n_estimators": 1,
+                   "background_game_evaluations": 0,
                    "k_max": 1, "exhaustive_up_to": 0, "seed": 0,
                    "min_heldout_positives": 2, "background_rows": 1, "n_draws": 50}
         for key, low in minimum.items():
             if getattr(self, key) < low:
                 fail(key, f"must be at least {low}")
-        smallest = min_regression_budget(len(LEADS))
-        if self.retrain_method == "regression" and 0 < self.retrain_evaluations < smallest:
-            fail("retrain_evaluations", f"must be 0 (no retraining game) or at least {smallest}: the regression "
-                                        f"estimator needs the border coalitions and two sampled pairs of 12 leads "
-                                        f"for a standard error")
+        smallest = {"regression": min_regression_budget(len(LEADS)),
+                    "odd-regression": min_odd_regression_budget(len(LEADS))}
+        if self.retrain_method in smallest and 0 < self.retrain_evaluations < smallest[self.retrain_method]:
+            fail("retrain_evaluations", f"must be 0 (no retraining game) or at least "
+                                        f"{smallest[self.retrain_method]}: the {self.retrain_method} estimator "
+                                        f"needs the border coalitions and two sampled pairs of 12 leads for a "
+                                        f"standard error")
+        if 0 < self.background_game_evaluations < smallest["odd-regression"]:
+            fail("background_game_evaluations", f"must be 0 (all coalitions, exact) or at least "
+                                                f"{smallest['odd-regression']} (odd-regression's smallest budget)")
         for key in ("importance_lead_dropout", "importance_empty_dropout"):
             if not 0 <= getattr(self, key) < 1:
                 fail(key, "must be in [0, 1)")

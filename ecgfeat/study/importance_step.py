@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from .._random import stream_seeds
-from ..importance import (GlobalScoreGame, MaskedModelGame, RetrainGame, exact_shapley, permutation_shapley,
-                          regression_shapley)
+from ..importance import (Game, GlobalScoreGame, LeadShapley, MaskedModelGame, RetrainGame, exact_shapley,
+                          odd_regression_shapley, permutation_shapley, regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
 from ..importance.inference import (Z95, exact_global_draws, lead_importance_table, multiplier_weights,
-                                    rank_agreement, replayed_draws, score_contributions)
+                                    rank_agreement, replayed_draws, sampled_global_draws, score_contributions)
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
@@ -71,12 +71,16 @@ def _masked_games(cfg, X, Y, folds, progress):
     t0 = time.perf_counter()
     game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="missing",
                            score="auroc", outputs=labels, empty_output=priors)
-    draws = {"missing": exact_global_draws(game, xi, value_function="missing", progress=progress)}
     scored = CachedGame(game)  # every coalition's AUROC computed once for the MC curve and the lead-set searches
+    draws = {"missing": exact_global_draws(game, xi, value_function="missing", progress=progress, cache=scored)}
     glob = exact_shapley(scored)
     bg_game = GlobalScoreGame(model.predict_label_proba, X_test, Y_test, model.lead_groups_, masking="background",
                               background=background, score="auroc", outputs=labels, empty_output=priors)
-    draws["background"] = exact_global_draws(bg_game, xi, value_function="background", progress=progress)
+    if cfg.background_game_evaluations:  # background rows make each coalition dear: sampled, with its MC error
+        draws["background"] = sampled_global_draws(bg_game, xi, _sampler(cfg, cfg.background_game_evaluations),
+                                                   value_function="background", progress=progress)
+    else:
+        draws["background"] = exact_global_draws(bg_game, xi, value_function="background", progress=progress)
     out["global_seconds"] = time.perf_counter() - t0
     g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
     out["global"] = g
@@ -112,11 +116,12 @@ def _mc_convergence(cfg, ctx) -> pd.DataFrame:
         curve.append({"method": "permutation", "pairs": pairs, "evaluations": mc.n_evaluations,
                       "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
                       "max_se": float(np.nanmax(mc.std_error)) / scale})
-    for budget in (60, 100, 200, 400, 800):
-        mc = regression_shapley(scored, random_state=cfg.seed, tol=0.0, max_evaluations=budget)
-        curve.append({"method": "regression", "pairs": np.nan, "evaluations": mc.n_evaluations,
-                      "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
-                      "max_se": float(np.nanmax(mc.std_error)) / scale})
+    for method in ("regression", "odd-regression"):
+        for budget in (60, 100, 200, 400, 800):
+            mc = _sampler(cfg, budget, method)(scored)
+            curve.append({"method": method, "pairs": np.nan, "evaluations": mc.n_evaluations,
+                          "error": float(np.nanmax(np.abs(mc.values - glob.values)) / scale),
+                          "max_se": float(np.nanmax(mc.std_error)) / scale})
     return pd.DataFrame(curve)
 
 
@@ -142,7 +147,7 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
     model, labels, test, X_test, Y_test = ctx["model"], ctx["labels"], ctx["test"], ctx["X_test"], ctx["Y_test"]
     xi, draws, scored = ctx["xi"], ctx["draws"], ctx["scored"]
     rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
-    budget = cfg.retrain_evaluations if cfg.retrain_method == "regression" else cfg.retrain_pairs
+    budget = cfg.retrain_pairs if cfg.retrain_method == "permutation" else cfg.retrain_evaluations
     if rl and budget > 0:
         t0 = time.perf_counter()
         make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=cfg.retrain_n_estimators,  # noqa
@@ -153,16 +158,11 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                          cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs,
                          progress=progress)
 
-        def estimate(g):
-            if cfg.retrain_method == "regression":
-                return regression_shapley(g, random_state=cfg.seed, tol=0.0, max_evaluations=cfg.retrain_evaluations)
-            return permutation_shapley(g, random_state=cfg.seed, tol=0.0, max_pairs=cfg.retrain_pairs,
-                                       min_pairs=cfg.retrain_pairs)
-
+        estimate = _sampler(cfg, budget, cfg.retrain_method)
         res = estimate(rg)
-        how = (f"regression-adjusted Monte Carlo over {res.n_evaluations} lead coalitions"
-               if cfg.retrain_method == "regression"
-               else f"{res.n_permutations} Monte Carlo permutations ({res.n_evaluations} lead coalitions)")
+        how = (f"{res.n_permutations} Monte Carlo permutations ({res.n_evaluations} lead coalitions)"
+               if cfg.retrain_method == "permutation"
+               else f"{cfg.retrain_method} Monte Carlo over {res.n_evaluations} lead coalitions")
         values, contrib = rg.record_contributions()
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain")
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
@@ -178,6 +178,16 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
         out["masked_vs_retrained"] = pd.DataFrame(cmp)
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
                    retrain_seconds=time.perf_counter() - t0, retrain_how=how)
+
+
+def _sampler(cfg, budget: int, method: str = "odd-regression") -> Callable[[Game], LeadShapley]:
+    """A deterministic Monte Carlo estimator of a global game (seed ``cfg.seed``, ``budget`` distinct coalitions,
+    or antithetic pairs for 'permutation'; no stopping rule), so that it can be replayed on each bootstrap draw."""
+    if method == "permutation":
+        return lambda g: permutation_shapley(g, random_state=cfg.seed, tol=0.0, max_pairs=budget, min_pairs=budget)
+    if method == "regression":
+        return lambda g: regression_shapley(g, random_state=cfg.seed, tol=0.0, max_evaluations=budget)
+    return lambda g: odd_regression_shapley(g, random_state=cfg.seed, tol=0.0, max_evaluations=budget)
 
 
 def _tables(cfg, ctx, out) -> None:

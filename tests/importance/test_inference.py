@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecgfeat.importance import GlobalScoreGame, RetrainGame, exact_shapley, regression_shapley
+from ecgfeat.importance import (GlobalScoreGame, RetrainGame, exact_shapley, odd_regression_shapley,
+                                regression_shapley)
+from ecgfeat.importance.coalitions import CachedGame
 from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, rank_agreement,
-                                          replayed_draws, score_contributions, shapley_coefficients)
+                                          replayed_draws, sampled_global_draws, score_contributions,
+                                          shapley_coefficients)
 from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
 from ecgfeat.study.calibration import calibration_replication, summarise_calibration
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
@@ -105,6 +108,45 @@ def test_replayed_monte_carlo_draws_match_the_exact_path_when_every_coalition_is
     assert np.allclose(replay.draws, exact.draws, atol=1e-10)
     agree = rank_agreement(exact, replay)
     assert np.allclose(agree["kendall_tau"], 1.0) and agree["agree"].all()
+
+
+def test_sampled_draws_equal_the_exact_path_when_every_coalition_is_sampled(fitted):
+    X, Y, tr, model = fitted
+    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
+                           empty_output=model.priors_)
+    xi = multiplier_weights(int((~tr).sum()), 50, random_state=1)
+    exact = exact_global_draws(game, xi)
+    sampled = sampled_global_draws(game, xi, lambda g: odd_regression_shapley(g, random_state=0, tol=0.0,
+                                                                            max_evaluations=64), batch_coalitions=7)
+    np.testing.assert_allclose(sampled.estimate, exact.estimate, atol=1e-12)
+    np.testing.assert_allclose(sampled.draws, exact.draws, atol=1e-10)
+    assert np.all(sampled.mc_se == 0) and sampled.n_records == exact.n_records
+
+
+def test_sampled_draws_at_a_partial_budget_carry_the_data_and_the_monte_carlo_error(fitted):
+    """30 of 64 coalitions: the estimate is within its Monte Carlo error of the exact one, the spread of the
+    replayed draws is the data's (the exact path's draws), and the cache filled by the exact path is complete."""
+    X, Y, tr, model = fitted
+    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
+                           empty_output=model.priors_)
+    xi = multiplier_weights(int((~tr).sum()), 400, random_state=2)
+    cache = CachedGame(game)
+    exact = exact_global_draws(game, xi, cache=cache)
+    assert cache.n_evaluations == 64
+    np.testing.assert_allclose(exact_shapley(cache).values[0], exact.estimate, atol=1e-12)
+    calls = []
+
+    def estimator(g):
+        res = odd_regression_shapley(g, random_state=3, tol=0.0, max_evaluations=30)
+        calls.append(res.n_evaluations)
+        return res
+    sampled = sampled_global_draws(game, xi, estimator)
+    assert calls == [30, 30]  # the run and its replay, on the same coalitions
+    ok = np.isfinite(exact.estimate)
+    assert ok.any() and np.all(sampled.mc_se[ok] > 0)
+    assert np.all(np.abs(sampled.estimate - exact.estimate)[ok] <= 4 * sampled.mc_se[ok] + 1e-3)
+    np.testing.assert_allclose(sampled.data_se[ok], exact.data_se[ok], rtol=0.3)
+    assert np.all(sampled.total_se[ok] >= sampled.data_se[ok])
 
 
 def test_all_lead_dropout_puts_the_empty_model_output_near_the_prevalence():

@@ -114,3 +114,30 @@ def test_lead_shapley_offers_it():
     game = _LogisticGame()
     res = lead_shapley(game, "odd-regression", random_state=0, max_evaluations=300, tol=0.0)
     assert res.method == "odd-regression" and res.n_evaluations <= 300
+    # 'auto' is exact up to 12 players and odd-regression above
+    assert lead_shapley(_LogisticGame(n=6), random_state=0).method == "exact"
+    res = lead_shapley(_LogisticGame(n=13), random_state=0, max_evaluations=300, tol=0.0)
+    assert res.method == "odd-regression" and res.n_evaluations <= 300
+
+
+class _TwoOutputGame(Game):
+    """The logistic game's values as output 0 and an output with no value anywhere (NaN, like the AUROC of a
+    label with one class among the held-out records) as output 1."""
+
+    def __init__(self):
+        self.inner = _LogisticGame()
+        self.players, self.outputs, self.n_rows = self.inner.players, ["y", "one class"], 1
+
+    def __call__(self, masks):
+        v = self.inner(masks)
+        return np.concatenate([v, np.full_like(v, np.nan)], axis=2)
+
+
+def test_an_output_without_values_gets_no_estimate_and_leaves_the_others_unchanged():
+    """Before the fix an all-NaN output stopped the whole estimate with scipy's 'array must not contain infs or
+    NaNs' (a study whose held-out records have one class of a label would crash in its sampled games)."""
+    res = odd_regression_shapley(_TwoOutputGame(), random_state=0, tol=0.0, max_evaluations=300)
+    alone = odd_regression_shapley(_LogisticGame(), random_state=0, tol=0.0, max_evaluations=300)
+    assert np.isnan(res.values[0, :, 1]).all() and np.isnan(res.std_error[0, :, 1]).all()
+    np.testing.assert_allclose(res.values[0, :, 0], alone.values[0, :, 0], atol=1e-12)
+    np.testing.assert_allclose(res.std_error[0, :, 0], alone.std_error[0, :, 0], atol=1e-12)
