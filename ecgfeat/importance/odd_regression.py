@@ -23,7 +23,10 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
    residuals ``c_i(S) r(S)``; its variance is estimated per stratum with the finite-population correction from
    leave-one-pair-out residuals (the residual a pair would have had if the surrogate had not seen it). A stratum
-   taken whole contributes no variance; every coalition evaluated gives exact values and SE 0.
+   taken whole contributes no variance; every coalition evaluated gives exact values and SE 0. A variance
+   estimated from few pairs per stratum is itself uncertain: the standard error is scaled by t(ν)/z, with ν
+   Satterthwaite's degrees of freedom of the stratified sum, so that ±1.96 SE is the t interval (on 84 tuning
+   games it raised coverage by 0.3–1.3 points at every budget from 150 to 1,600, never lowered it).
 4. **Stopping.** Sampling grows in steps; it stops when ``z × max SE ≤ tol × |v(N) − v(∅)|`` with
    ``z = Φ⁻¹(1 − 0.025 / n)`` (all n players within tol at 95 %, Bonferroni), or at ``max_evaluations`` distinct
    coalitions, which is never exceeded.
@@ -40,6 +43,7 @@ from math import comb
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from .coalitions import CachedGame, coalition_masks, require_budget
 from .games import Game
@@ -49,6 +53,7 @@ from .result import LeadShapley
 #: (degree-3 penalty, degree-5 penalty or None for no degree-5 terms), relative to the mean diagonal of the
 #: weighted normal equations; the candidates of the leave-one-pair-out choice
 RIDGE_CANDIDATES = ((1e-2, None), (1e-2, 1.0), (1e-1, 10.0))
+Z975 = float(norm.ppf(0.975))
 #: degree-5 terms are used only when there are at most this many odd terms of degree ≤ 5 (1,024 for 12 leads)
 MAX_TERMS = 1024
 
@@ -154,16 +159,23 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
         phi[:, better] = (M[:, cols] @ beta)[:, better]
         r_loo[:, better] = loo[:, better]
         r_in[:, better] = r[:, better]
-    var = np.zeros((n, k))
+    var, var_df = np.zeros((n, k)), np.zeros((n, k))
     for s in range(len(cap)):
         m = which == s
         if 0 < alloc[s] < cap[s]:
             a = Cp[m][:, :, None] * r_loo[m][:, None, :]  # (pairs, n, k)
-            var += cap[s] ** 2 * (1.0 - alloc[s] / cap[s]) * a.var(axis=0, ddof=1) / alloc[s]
+            v_s = cap[s] ** 2 * (1.0 - alloc[s] / cap[s]) * a.var(axis=0, ddof=1) / alloc[s]
+            var += v_s
+            var_df += v_s ** 2 / (alloc[s] - 1)
             # de-biasing: the in-sample fit's residuals sum to zero under the design weights; the residuals the
             # pairs would have had unseen do not (the surrogate overfits its sample)
             phi += cap[s] / alloc[s] * np.einsum("pi,pk->ik", Cp[m], r_loo[m] - r_in[m])
-    return phi, np.sqrt(var)
+    # a variance estimated from few pairs is itself uncertain: Satterthwaite's degrees of freedom of the stratified
+    # sum, and the standard error scaled by t(df) / z so that ±1.96 SE is the t interval
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(var_df > 0, var ** 2 / var_df, np.inf)
+    widen = np.where(np.isfinite(df), student_t.ppf(0.975, np.maximum(df, 1.0)) / Z975, 1.0)
+    return phi, np.sqrt(var) * widen
 
 
 def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generator | None = None,
