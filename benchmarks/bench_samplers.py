@@ -40,6 +40,8 @@ from ecgfeat.importance.games import Game  # noqa: E402
 
 BUDGETS = (100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200)
 COVERAGE_BUDGETS = (150, 200, 300, 400, 600, 800, 1200, 1600)
+#: the reference study's budget of its sampled games (``ecgfeat/pipelines/reference_study.yaml``)
+STUDY_BUDGET = 512
 SHAPIQ = {"shapiq PolySHAP-3 paired": BUDGETS, "shapiq OddSHAP": BUDGETS, "shapiq LeverageSHAP": BUDGETS,
           "shapiq KernelSHAP paired": BUDGETS, "shapiq RegressionMSR": (200, 400, 800, 1600)}
 
@@ -62,11 +64,12 @@ class TableGame(Game):
         return self.values[codes][:, None, :]
 
 
-def run_ecgfeat(method: str, values: np.ndarray, players, seeds: int) -> dict:
+def run_ecgfeat(method: str, values: np.ndarray, players, seeds: int, budgets: tuple[int, ...] | None = None) -> dict:
     """phi (budgets, seeds, 12, games), se, evaluations and calls of one ecgfeat sampler: one run per seed and
-    budget covers every game (the games are the outputs of one table game, sampled on the same design)."""
+    budget (default :data:`BUDGETS`) covers every game (the games are the outputs of one table game, sampled on the
+    same design)."""
     out = {"phi": [], "se": [], "evaluations": [], "calls": []}
-    for b in BUDGETS:
+    for b in budgets or BUDGETS:
         row = {k: [] for k in out}
         for seed in range(seeds):
             game = TableGame(values, players)
@@ -249,6 +252,18 @@ def main() -> None:
             inside = np.abs(r["phi"][k][:, :, family == f] - exact[None, :, family == f]) <= 1.96 * r["se"][k][:, :, family == f]
             cov.append(inside.mean())
         print(f"{f:10s}" + "".join(f"{c:>7.3f}" for c in cov))
+    path = a.out / f"ecgfeat_study_budget_{STUDY_BUDGET}.npz"
+    if not path.exists():
+        np.savez(path, **run_ecgfeat("odd-regression", values, players, a.seeds, budgets=(STUDY_BUDGET,)))
+    with np.load(path) as f:
+        phi, se = f["phi"][0], f["se"][0]
+    err = np.abs(phi - exact[None]).max(axis=1) / scale  # (seeds, games)
+    print(f"\nodd-regression at the reference study's budget ({STUDY_BUDGET} coalitions: retraining and background "
+          f"games): error = max over leads |φ̂ − φ| / |v(N) − v(∅)| over games and seeds; 95 % interval coverage")
+    for f in fams:
+        inside = np.abs(phi[:, :, family == f] - exact[None, :, family == f]) <= 1.96 * se[:, :, family == f]
+        print(f"  {f}: mean error {err[:, family == f].mean():.4f}, 90th percentile "
+              f"{np.quantile(err[:, family == f], 0.9):.4f}; coverage {inside.mean():.3f}")
     path = a.out / "ecgfeat_stopping.npz"
     if not path.exists():
         ok, used = stopping_rule(values, players, exact, scale, a.stopping_seeds)

@@ -41,3 +41,5 @@ def test_sampler_benchmark_runs_on_a_small_table(tmp_path):
     assert rows["ecgfeat odd-regression"] < rows["ecgfeat permutation"]
     assert re.search(r"^local(\s+[01]\.\d{3}){4}$", text, re.M)  # coverage at the 4 budgets
     assert re.search(r"retrain: \d\.\d{3} of 1 runs", text)  # stopping rule
+    # the reference study's budget: error and coverage per family
+    assert re.search(r"global: mean error 0\.\d{4}, 90th percentile 0\.\d{4}; coverage [01]\.\d{3}", text), text
