@@ -4,7 +4,7 @@ Each replication:
 1. Simulates a cohort of ``--records`` rows. Six lead groups are the players; the planted label lives in V2; the
    redundant label is carried equally by II and aVF, and more weakly by V5; no lead predicts the null label.
 2. Holds out 20 %, fits the study's importance model, and estimates global lead Shapley values of held-out AUROC
-   with 95 % CIs under missing masking, background masking and retraining. Retraining uses the study's regression
+   with 95 % CIs under missing masking, background masking and retraining. Retraining uses the study's odd-regression
    Monte Carlo sampler over 40 of the 64 coalitions.
 3. Computes the population values of the same fitted models on an independent sample:
    - 100,000 rows for missing masking and retraining;
