@@ -210,3 +210,31 @@ def test_a_replications_random_streams_are_independent():
     xi = multiplier_weights(60, 10, random_state=seeds["multipliers"])
     assert not np.isin(xi.ravel()[:600], z.ravel()).any()
     assert stream_seeds(3, REPLICATION_STREAMS[:2]) == {k: seeds[k] for k in REPLICATION_STREAMS[:2]}
+
+
+def test_calibration_summary_counts_cells_against_chance_and_gives_the_fwer_its_interval():
+    """Rows built with known coverage: 4 cells of 100 replications covering 100, 95, 89 and 95 times; the null
+    label declared in 6 of 100 replications under one value function."""
+    from scipy.stats import binom
+    rows = []
+    covered = {("missing", "null", "I"): 100, ("missing", "null", "V2"): 95, ("missing", "planted", "I"): 89,
+               ("missing", "planted", "V2"): 95}
+    for (vf, label, lead), k in covered.items():
+        for seed in range(100):
+            inside = seed < k
+            declared = label == "null" and lead == "I" and seed < 6
+            rows.append({"seed": seed, "value_function": vf, "label": label, "lead": lead,
+                         "estimate": 1.0 if lead == "V2" else 0.0, "ci_low": 0.0 if inside else 2.0,
+                         "ci_high": 1.0 if inside else 3.0, "truth": 0.5, "p_holm": 0.01 if declared else 0.5})
+    s = summarise_calibration(pd.DataFrame(rows), CohortDesign(planted_lead="V2"))
+    assert s["coverage_min"] == 0.89 and s["coverage_median"] == 0.95 and s["cells"] == 4
+    assert s["coverage_min_lead"] == pytest.approx((100 + 89) / 200)  # lead I, pooled over null and planted
+    assert s["cells_outside"] == 2  # 1.00 and 0.89
+    chance = binom.cdf(89, 100, 0.95) + binom.sf(98, 100, 0.95)  # k <= 89 or k >= 99
+    assert s["cells_outside_expected"] == pytest.approx(4 * chance)
+    # exact two-sided binomial p: 100/100 0.0102, 89/100 0.0174; Holm over 4 cells: 0.041 (rejected), 0.052
+    assert s["cells_miscalibrated"] == 1
+    assert s["null_fwer"] == 0.06
+    assert s["null_fwer_low"] == pytest.approx(0.0278, abs=1e-4)
+    assert s["null_fwer_high"] == pytest.approx(0.1247, abs=1e-4)
+    assert s["planted_top1"] == 1.0 and s["replications"] == 100
