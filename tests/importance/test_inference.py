@@ -74,11 +74,16 @@ def fitted():
     return X, Y, tr, model
 
 
-def test_exact_draws_equal_exact_shapley_and_the_analytic_standard_error(fitted):
+def _heldout_auroc_game(fitted) -> GlobalScoreGame:
+    """The held-out AUROC game of the fitted model, missing masking, v(∅) the training prevalence."""
     X, Y, tr, model = fitted
-    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
+    return GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
                            empty_output=model.priors_)
-    draws = exact_global_draws(game, multiplier_weights(int((~tr).sum()), 4000, random_state=0),
+
+
+def test_exact_draws_equal_exact_shapley_and_the_analytic_standard_error(fitted):
+    game = _heldout_auroc_game(fitted)
+    draws = exact_global_draws(game, multiplier_weights(len(game.y), 4000, random_state=0),
                                batch_coalitions=16)
     assert np.allclose(draws.estimate, exact_shapley(game).values[0], atol=1e-12)
     # analytic: the influence of φ is the Shapley combination of the coalitions' contributions
@@ -91,10 +96,8 @@ def test_exact_draws_equal_exact_shapley_and_the_analytic_standard_error(fitted)
 
 
 def test_replayed_monte_carlo_draws_match_the_exact_path_when_every_coalition_is_evaluated(fitted):
-    X, Y, tr, model = fitted
-    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
-                           empty_output=model.priors_)
-    xi = multiplier_weights(int((~tr).sum()), 50, random_state=1)
+    game = _heldout_auroc_game(fitted)
+    xi = multiplier_weights(len(game.y), 50, random_state=1)
     exact = exact_global_draws(game, xi)
     masks = np.array([[(c >> i) & 1 for i in range(game.n_players)] for c in range(2 ** game.n_players)], bool)
     vals, contrib = score_contributions(game.y, game.local(masks), "auroc")
@@ -111,10 +114,8 @@ def test_replayed_monte_carlo_draws_match_the_exact_path_when_every_coalition_is
 
 
 def test_sampled_draws_equal_the_exact_path_when_every_coalition_is_sampled(fitted):
-    X, Y, tr, model = fitted
-    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
-                           empty_output=model.priors_)
-    xi = multiplier_weights(int((~tr).sum()), 50, random_state=1)
+    game = _heldout_auroc_game(fitted)
+    xi = multiplier_weights(len(game.y), 50, random_state=1)
     exact = exact_global_draws(game, xi)
     sampled = sampled_global_draws(game, xi, lambda g: odd_regression_shapley(g, random_state=0, tol=0.0,
                                                                             max_evaluations=64), batch_coalitions=7)
@@ -126,10 +127,8 @@ def test_sampled_draws_equal_the_exact_path_when_every_coalition_is_sampled(fitt
 def test_sampled_draws_at_a_partial_budget_carry_the_data_and_the_monte_carlo_error(fitted):
     """30 of 64 coalitions: the estimate is within its Monte Carlo error of the exact one, the spread of the
     replayed draws is the data's (the exact path's draws), and the cache filled by the exact path is complete."""
-    X, Y, tr, model = fitted
-    game = GlobalScoreGame(model.predict_label_proba, X[~tr], Y[~tr], model.lead_groups_, score="auroc",
-                           empty_output=model.priors_)
-    xi = multiplier_weights(int((~tr).sum()), 400, random_state=2)
+    game = _heldout_auroc_game(fitted)
+    xi = multiplier_weights(len(game.y), 400, random_state=2)
     cache = CachedGame(game)
     exact = exact_global_draws(game, xi, cache=cache)
     assert cache.n_evaluations == 64
