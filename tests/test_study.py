@@ -46,7 +46,13 @@ def test_shared_sample_study_ci_config(shared, tmp_path, capsys):
     assert html.count("<img") == report.count("![") and "data:image/png;base64," in html
     assert 'src="figures/' not in html  # self-contained
     curve = pd.read_csv(run / "tables" / "mc_convergence.csv")
-    assert set(curve.method) == {"permutation", "regression"} and curve.error.notna().all()
+    assert set(curve.method) == {"permutation", "regression", "odd-regression"} and curve.error.notna().all()
+    best = pd.read_csv(run / "tables" / "best_lead_sets.csv")  # AUROC intervals within [0, 1] (were up to 1.11)
+    assert len(best) and (best.ci_low >= 0).all() and (best.ci_high <= 1).all()
+    assert ((best.ci_low <= best.value) & (best.value <= best.ci_high)).all()
+    v = pd.read_csv(run / "tables" / "lead_shapley_global_v.csv", index_col=0)
+    assert ((v.v_all_low <= v.v_all) & (v.v_all <= v.v_all_high)).all()
+    assert "Macro AUROC (internal, " in report and "95 % bootstrap CI): 12-lead" in report
     auc = pd.read_csv(run / "tables" / "auroc_internal.csv")
     assert set(auc.lead_set) == set(manifest["config"]["lead_sets"]) and len(manifest["config"]["lead_sets"]) == 20
     macro = auc[auc.label == "macro"].set_index("lead_set").auroc

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +16,19 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden_small_synthetic.json
 TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auroc.csv": None,
           "lead_shapley_local_meanabs.csv": None, "best_lead_sets.csv": ["label", "method", "k"],
           "lead_shapley_retrain_auroc.csv": None, "lead_importance.csv": ["label", "value_function", "lead"],
-          "value_function_agreement.csv": None, "label_counts.csv": None}
+          "value_function_agreement.csv": None, "label_counts.csv": None,
+          "lead_shapley_global_v.csv": None}
+
+
+def cohort_fingerprint() -> list[float]:
+    """Sums of one simulated record's 12 leads (mV). NeuroKit2's ECGSYN integrates its ODE with adaptive steps whose
+    arithmetic goes through BLAS, so the synthetic signals, and every table after them, depend on the BLAS kernel:
+    with OPENBLAS_CORETYPE=Haswell set (as on some machines here) they differ by up to 0.37 mV from the same
+    machine's default kernel, and a tiny study's tables differ far beyond rounding."""
+    from ecgfeat.records.synthetic import simulate_record
+
+    signal = simulate_record("FINGERPRINT", {}, np.random.default_rng(0)).signal.astype(float)
+    return np.round(signal.sum(axis=0), 3).tolist()
 
 
 def small_study(folder: Path, scheduler: str | None = None) -> dict[str, dict]:
@@ -28,7 +41,7 @@ def small_study(folder: Path, scheduler: str | None = None) -> dict[str, dict]:
                       exhaustive_up_to=2, min_positives=5, min_heldout_positives=5, n_draws=100, n_jobs=1,
                       scheduler=scheduler)
     run = run_study(cfg, artifacts=folder, run_id="golden", progress=False)
-    out = {}
+    out = {"cohort_fingerprint": cohort_fingerprint()}
     for name in TABLES:
         table = pd.read_csv(run / "tables" / name)
         table = table.drop(columns=[c for c in table.columns if c.endswith("_s")])  # wall times
@@ -102,6 +115,13 @@ def test_a_step_finished_with_another_key_is_computed_again(tmp_path):
 
 def _assert_matches_golden(now: dict) -> None:
     golden = json.loads(GOLDEN.read_text())
+    if now["cohort_fingerprint"] != golden["cohort_fingerprint"]:
+        raise AssertionError(
+            "the synthetic cohort is not the one the golden tables were recorded from, so no table can match: "
+            f"lead sums {now['cohort_fingerprint']} here, {golden['cohort_fingerprint']} recorded. NeuroKit2's "
+            "ECGSYN depends on the BLAS kernel (see cohort_fingerprint); OPENBLAS_CORETYPE here: "
+            f"{os.environ.get('OPENBLAS_CORETYPE')!r}. Regenerate on the machine CI runs on "
+            "(python tests/test_study_golden.py) and say so in the commit.")
     for name, keys in TABLES.items():
         a = pd.DataFrame(**{k: v for k, v in now[name].items() if k != "index"})
         b = pd.DataFrame(**{k: v for k, v in golden[name].items() if k != "index"})

@@ -96,6 +96,33 @@ def score_contributions(y: np.ndarray, p: np.ndarray, score: str) -> tuple[np.nd
     return values, contrib
 
 
+def auroc_interval(auc: np.ndarray, se: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray,
+                   z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of an AUROC from its (DeLong) standard error, on the logit scale so that it stays
+    within [0, 1] and is longer towards 0.5 (Pepe 2003, *The Statistical Evaluation of Medical Tests*, §5.2.3).
+
+    At a perfect separation (AUROC 0 or 1) DeLong's standard error is 0 and the logit is infinite; there the far
+    bound is the Wald bound around an AUROC half a comparison from the boundary, 1 − 1/(2 n₊ n₋), with Hanley &
+    McNeil's (1982, *Radiology* 143:29) variance. An AUROC with no spread (se 0 inside (0, 1), e.g. constant
+    predictions) has a zero-width interval. Returns (low, high).
+    """
+    auc, se = np.asarray(auc, dtype=float), np.asarray(se, dtype=float)
+    n_pos, n_neg = np.asarray(n_pos, dtype=float), np.asarray(n_neg, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.log(auc / (1 - auc))
+        width = z * se / (auc * (1 - auc))
+        low, high = 1 / (1 + np.exp(-(centre - width))), 1 / (1 + np.exp(-(centre + width)))
+        half = 1.0 / (2.0 * n_pos * n_neg)
+        a = 1 - half  # half a comparison inside the boundary (an AUROC of 0 is mirrored: 1 − AUROC of −score)
+        q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+        var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+        far = z * np.sqrt(np.maximum(var, 0.0))
+    flat = (auc > 0) & (auc < 1) & ~(se > 0)
+    low = np.where(auc >= 1, np.clip(a - far, 0, 1), np.where(auc <= 0, 0.0, np.where(flat, auc, low)))
+    high = np.where(auc <= 0, np.clip(1 - a + far, 0, 1), np.where(auc >= 1, 1.0, np.where(flat, auc, high)))
+    return low, high
+
+
 def multiplier_weights(n_records: int, n_draws: int = 400, random_state: int = 0) -> np.ndarray:
     """(n_draws, n_records) standard-normal multipliers; share one matrix across every game on the same
     records so that their draws are jointly distributed."""

@@ -85,8 +85,12 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
                                       fmt="{:+.2f}", row_notes=both)
             lines.append(f"![difference](figures/{_save(fig, figs / 'auroc_difference.png')})")
     if "macro" in internal_t.index:
-        m = internal_t.loc["macro"].sort_values(ascending=False)
-        lines += ["", "Macro AUROC (internal): " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if np.isfinite(v)), ""]
+        m = internal_res[internal_res.label == "macro"].set_index("lead_set").sort_values("auroc", ascending=False)
+        n_labels = int(internal_res.loc[(internal_res.label != "macro") & internal_res.scored.astype(bool),
+                                        "label"].nunique())
+        lines += ["", f"Macro AUROC (internal, {n_records} records, mean over {n_labels} labels; 95 % bootstrap "
+                  "CI): " + ", ".join(f"{k} {r.auroc:.3f} ({r.auroc_lo:.3f}–{r.auroc_hi:.3f})"
+                                      for k, r in m.iterrows() if np.isfinite(r.auroc)), ""]
     counts = results.label_counts
     ranked = [lab for lab in counts.index if counts.loc[lab, "status"] == "ranked"]
     insufficient = [lab for lab in counts.index if lab not in ranked]
@@ -135,7 +139,7 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
         lines.append(f"![{vf}](figures/{_save(plots.lead_importance_bars(part, f'Lead Shapley of held-out AUROC, {what}: 95 % CI over records', planted, leads_order), figs / f'lead_importance_{vf}.png')})")
     if ranked:
         lines += ["", "| label | value function | top lead (P top 1) | leads contributing (Holm) | supported "
-                  "pairwise orderings | v(12 leads) |", "| --- | --- | --- | --- | --- | --- |"]
+                  "pairwise orderings | v(12 leads) (95 % CI) |", "| --- | --- | --- | --- | --- | --- |"]
         diffs = results.lead_differences
         for lab in ranked:
             for vf in ("missing", "background", "retrain"):
@@ -145,10 +149,11 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
                 top = part.sort_values("estimate", ascending=False).iloc[0]
                 contributing = ", ".join(part[part.p_holm < 0.05].sort_values("estimate", ascending=False).lead)
                 d = diffs[(diffs.label == lab) & (diffs.value_function == vf)]
-                v_all = results.global_v.loc[lab, "v_all"] if vf != "retrain" else np.nan
+                gv = results.global_v.loc[lab]
+                v_all = f"{gv.v_all:.3f} ({gv.v_all_low:.3f} to {gv.v_all_high:.3f})" if vf != "retrain" else ""
                 lines.append(f"| {lab} | {vf} | {top.lead} ({top.p_top1:.2f}) | {contributing or 'none'} | "
                              f"{len(d)} of 66 (`tables/lead_differences.csv`) | "
-                             f"{'' if not np.isfinite(v_all) else f'{v_all:.3f}'} |")
+                             f"{v_all} |")
         lines.append("")
     agreement = results.value_function_agreement
     lines += ["### Sensitivity to the value function", "",
@@ -195,9 +200,12 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               "bounds; confirm a chosen set by retraining it on independent data (the lead-set table above).", ""]
     if len(best):
         lines.append(f"![k](figures/{_save(plots.performance_vs_k(best, 'AUROC vs number of leads (95 % CI)'), figs / 'performance_vs_k.png')})")
-        gap = best.query("method == 'shapley_rank'").groupby("k")["gap_to_best"].mean()
-        lines += ["", "Mean AUROC gap of the Shapley-ranked set to the best set: " + ", ".join(
-            f"k={k}: {g:.3f}" for k, g in gap.items() if np.isfinite(g)), ""]
+        gap = best.query("method == 'shapley_rank'").groupby("k")["gap_to_best"].agg(["mean", "min", "max"])
+        lines += ["", f"AUROC gap of the Shapley-ranked set to the best set on the same {run_info['n_test']} "
+                  f"held-out records, mean (min to max) over the {best.label.nunique()} ranked labels (the "
+                  "best set is chosen on these records, so the gap is an optimistic bound, without a CI): "
+                  + ", ".join(f"k={k}: {g['mean']:.3f} ({g['min']:.3f} to {g['max']:.3f})"
+                              for k, g in gap.iterrows() if np.isfinite(g["mean"])), ""]
     lines += ["## Monte Carlo convergence", "",
               "Antithetic permutation sampling, the regression-adjusted and the odd-regression samplers on the "
               "global game (missing masking) vs its exact "

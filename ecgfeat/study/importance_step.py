@@ -13,7 +13,7 @@ from .._random import stream_seeds
 from ..importance import (Game, GlobalScoreGame, LeadShapley, MaskedModelGame, RetrainGame, exact_shapley,
                           odd_regression_shapley, permutation_shapley, regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
-from ..importance.inference import (Z95, exact_global_draws, lead_importance_table, multiplier_weights,
+from ..importance.inference import (auroc_interval, exact_global_draws, lead_importance_table, multiplier_weights,
                                     rank_agreement, replayed_draws, sampled_global_draws, score_contributions)
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
@@ -84,7 +84,13 @@ def _masked_games(cfg, X, Y, folds, progress):
     out["global_seconds"] = time.perf_counter() - t0
     g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
     out["global"] = g
-    out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": glob.full_values[0]}, index=labels)
+    # v(all leads): the 12-lead model's held-out AUROC per label, with its DeLong CI
+    _, contrib = score_contributions(game.y, game.local(np.ones((1, game.n_players), dtype=bool)), "auroc")
+    v_all = glob.full_values[0]
+    low, high = auroc_interval(v_all, np.sqrt((contrib[0] ** 2).sum(axis=0)), counts.n_pos_heldout.to_numpy(),
+                               counts.n_neg_heldout.to_numpy())
+    out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": v_all, "v_all_low": low,
+                                    "v_all_high": high}, index=labels)
     # (2) local: mean |phi| of the predicted probability over held-out records (v(∅) = training prevalence)
     rows = X_test.iloc[: cfg.local_rows]
     t0 = time.perf_counter()
@@ -126,7 +132,8 @@ def _mc_convergence(cfg, ctx) -> pd.DataFrame:
 
 
 def _lead_set_search(cfg, ctx) -> pd.DataFrame:
-    """Reduced lead sets per label from the global game, each set's AUROC with a DeLong 95 % CI."""
+    """Reduced lead sets per label from the global game, each set's AUROC with a DeLong 95 % CI (logit scale:
+    :func:`~ecgfeat.importance.inference.auroc_interval`)."""
     scored, glob, game, labels = ctx["scored"], ctx["glob"], ctx["game"], ctx["labels"]
     n_pos, n_neg = ctx["n_pos"], ctx["n_neg"]
     sets = []
@@ -136,8 +143,9 @@ def _lead_set_search(cfg, ctx) -> pd.DataFrame:
         k = labels.index(lab)
         _, contrib = score_contributions(game.y[:, [k]], game.local(masks)[:, :, [k]], "auroc")
         se = np.sqrt((contrib[:, :, 0] ** 2).sum(axis=1))
-        sets.append(df.assign(label=lab, ci_low=df["value"] - Z95 * se, ci_high=df["value"] + Z95 * se,
-                              n_pos_heldout=n_pos[lab], n_neg_heldout=n_neg[lab]))
+        low, high = auroc_interval(df["value"].to_numpy(), se, n_pos[lab], n_neg[lab])
+        sets.append(df.assign(label=lab, ci_low=low, ci_high=high, n_pos_heldout=n_pos[lab],
+                              n_neg_heldout=n_neg[lab]))
     return pd.concat(sets, ignore_index=True)
 
 

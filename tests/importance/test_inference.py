@@ -237,3 +237,19 @@ def test_calibration_summary_counts_cells_against_chance_and_gives_the_fwer_its_
     assert s["null_fwer_low"] == pytest.approx(0.0278, abs=1e-4)
     assert s["null_fwer_high"] == pytest.approx(0.1247, abs=1e-4)
     assert s["planted_top1"] == 1.0 and s["replications"] == 100
+
+
+def test_auroc_intervals_stay_within_zero_and_one_and_a_perfect_separation_is_not_certain():
+    """Regression: the best-lead-set table gave DeLong Wald intervals such as 0.61 (0.11 to 1.11) for a label with
+    2 held-out positives; 88 of its 216 rows on the shared sample lay outside [0, 1]."""
+    from ecgfeat.importance.inference import auroc_interval
+    auc = np.array([0.61, 0.95, 0.5, 0.05, 1.0, 0.0])
+    se = np.array([0.25, 0.04, 0.0, 0.04, 0.0, 0.0])
+    low, high = auroc_interval(auc, se, n_pos=np.array([2, 30, 30, 30, 10, 10]), n_neg=np.array([39] + [300] * 5))
+    assert np.all((low >= 0) & (high <= 1) & (low <= auc) & (auc <= high))
+    assert 0.9 < high[1] < 1 and 0.95 - low[1] > high[1] - 0.95  # on the logit scale: longer towards 0.5
+    np.testing.assert_allclose([low[3], high[3]], [1 - high[1], 1 - low[1]])  # symmetric about 0.5
+    assert low[2] == high[2] == 0.5  # no spread, no interval
+    # 10 positives all above 300 negatives: the data do not prove an AUROC of exactly 1
+    assert high[4] == 1 and 0.9 < low[4] < 1 and low[5] == 0 and 0 < high[5] < 0.1
+    np.testing.assert_allclose(low[4], 1 - high[5])
