@@ -84,7 +84,7 @@ def _rehearsal_study(out: Path, artifacts: Path, scheduler: str | None) -> dict[
                       train_datasets=["ecg-arrhythmia"], external_datasets=["ptb-xl"], labels=["SR", "STach"],
                       min_positives=5, min_heldout_positives=3, n_folds=3, n_boot=20, n_estimators=20,
                       lead_sets=["12-lead", "single-II", "limb"], local_rows=5, retrain_labels=["SR"],
-                      retrain_evaluations=40, retrain_n_estimators=10, k_max=2, exhaustive_up_to=2, n_draws=50,
+                      retrain_evaluations=46, retrain_n_estimators=10, k_max=2, exhaustive_up_to=2, n_draws=50,
                       n_jobs=1, scheduler=scheduler)
     run = run_study(cfg, artifacts=artifacts, run_id="run", progress=False)
     tables = {}
