@@ -201,10 +201,12 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     if len(best):
         lines.append(f"![k](figures/{_save(plots.performance_vs_k(best, 'AUROC vs number of leads (95 % CI)'), figs / 'performance_vs_k.png')})")
         gap = best.query("method == 'shapley_rank'").groupby("k")["gap_to_best"].agg(["mean", "min", "max"])
+        n_lab = best.label.nunique()
+        over = f"mean (min to max) over the {n_lab} ranked labels" if n_lab > 1 else "one ranked label"
         lines += ["", f"AUROC gap of the Shapley-ranked set to the best set on the same {run_info['n_test']} "
-                  f"held-out records, mean (min to max) over the {best.label.nunique()} ranked labels (the "
-                  "best set is chosen on these records, so the gap is an optimistic bound, without a CI): "
-                  + ", ".join(f"k={k}: {g['mean']:.3f} ({g['min']:.3f} to {g['max']:.3f})"
+                  f"held-out records, {over} (the best set is chosen on these records, so the gap is an "
+                  "optimistic bound, without a CI): "
+                  + ", ".join(f"k={k}: {g['mean']:.3f}" + (f" ({g['min']:.3f} to {g['max']:.3f})" if n_lab > 1 else "")
                               for k, g in gap.iterrows() if np.isfinite(g["mean"])), ""]
     lines += ["## Monte Carlo convergence", "",
               "Antithetic permutation sampling, the regression-adjusted and the odd-regression samplers on the "
