@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import norm
 from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
@@ -41,6 +42,23 @@ from ecgfeat.study.calibration import (REPLICATION_VERSION, VALUE_FUNCTIONS, cal
 def _replicate(seed: int, design: CohortDesign, args: argparse.Namespace) -> tuple[int, pd.DataFrame]:
     return seed, calibration_replication(seed, design, n_records=args.records, truth_records=args.truth_records,
                                          value_functions=tuple(args.value_functions))
+
+
+def null_label_tails(rows: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per value function, for the null label: FWER (Holm), SD of z, and the upper-tail and two-sided rates of z
+    beyond Holm's first cut against a normal's, where an excess FWER shows."""
+    null = rows[rows.label == "null"]
+    cut = float(norm.isf(alpha / null.lead.nunique()))
+    z = null.estimate / null.total_se
+    out = pd.DataFrame({
+        "fwer": (null.p_holm < alpha).groupby([null.value_function, null.seed]).any().groupby(level=0).mean(),
+        "sd_z": z.groupby(null.value_function).std(),
+        "upper_tail": (z > cut).groupby(null.value_function).mean(),
+        "upper_tail_normal": norm.sf(cut),
+        "two_sided": (z.abs() > cut).groupby(null.value_function).mean(),
+        "two_sided_normal": 2 * norm.sf(cut)})
+    out.index.name = f"value_function (cut z = {cut:.2f})"
+    return out
 
 
 def main() -> None:
@@ -89,6 +107,9 @@ def main() -> None:
           f"{s['cells_miscalibrated']}")
     print(f"coverage_min_lead={s['coverage_min_lead']:.3f} (per value function and lead); null-label FWER "
           f"{s['null_fwer']:.3f}, Wilson 95 % interval {s['null_fwer_low']:.3f}-{s['null_fwer_high']:.3f}")
+    print("\nnull label, z = estimate / total SE (its truth is 0): FWER, SD of z, and the share of tests beyond "
+          "Holm's first cut z(1 - 0.05/leads), observed against a normal's:")
+    print(null_label_tails(rows).round(4).to_string())
     print(f"\ncoverage_min={s['coverage_min']:.3f} coverage_median={s['coverage_median']:.3f} "
           f"null_fwer={s['null_fwer']:.3f} planted_top1={s['planted_top1']:.3f} replications={s['replications']}")
 
