@@ -85,12 +85,11 @@ def _masked_games(cfg, X, Y, folds, progress):
     g = pd.DataFrame(glob.values[0].T, index=labels, columns=glob.players)
     out["global"] = g
     # v(all leads): the 12-lead model's held-out AUROC per label, with its DeLong CI
-    _, contrib = score_contributions(game.y, game.local(np.ones((1, game.n_players), dtype=bool)), "auroc")
     v_all = glob.full_values[0]
-    low, high = auroc_interval(v_all, np.sqrt((contrib[0] ** 2).sum(axis=0)), counts.n_pos_heldout.to_numpy(),
-                               counts.n_neg_heldout.to_numpy())
-    out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": v_all, "v_all_low": low,
-                                    "v_all_high": high}, index=labels)
+    low, high = _auroc_intervals(game, np.ones((1, game.n_players), dtype=bool), list(range(len(labels))),
+                                 v_all[None, :], counts.n_pos_heldout.to_numpy(), counts.n_neg_heldout.to_numpy())
+    out["global_v"] = pd.DataFrame({"v_none": glob.base_values[0], "v_all": v_all, "v_all_low": low[0],
+                                    "v_all_high": high[0]}, index=labels)
     # (2) local: mean |phi| of the predicted probability over held-out records (v(∅) = training prevalence)
     rows = X_test.iloc[: cfg.local_rows]
     t0 = time.perf_counter()
@@ -131,6 +130,14 @@ def _mc_convergence(cfg, ctx) -> pd.DataFrame:
     return pd.DataFrame(curve)
 
 
+def _auroc_intervals(game: GlobalScoreGame, masks: np.ndarray, outputs: list[int], auroc: np.ndarray, n_pos,
+                     n_neg) -> tuple[np.ndarray, np.ndarray]:
+    """95 % DeLong CIs (logit scale) of the held-out AUROCs ``auroc`` (coalitions × outputs) of the coalitions
+    ``masks`` for the game's output columns ``outputs``."""
+    _, contrib = score_contributions(game.y[:, outputs], game.local(masks)[:, :, outputs], "auroc")
+    return auroc_interval(auroc, np.sqrt((contrib ** 2).sum(axis=1)), n_pos, n_neg)
+
+
 def _lead_set_search(cfg, ctx) -> pd.DataFrame:
     """Reduced lead sets per label from the global game, each set's AUROC with a DeLong 95 % CI (logit scale:
     :func:`~ecgfeat.importance.inference.auroc_interval`)."""
@@ -140,11 +147,9 @@ def _lead_set_search(cfg, ctx) -> pd.DataFrame:
     for lab in labels:
         df = best_lead_sets(scored, glob, lab, k_max=cfg.k_max, exhaustive_up_to=cfg.exhaustive_up_to)
         masks = np.array([[lead in s.split("+") for lead in game.players] for s in df["leads"]], dtype=bool)
-        k = labels.index(lab)
-        _, contrib = score_contributions(game.y[:, [k]], game.local(masks)[:, :, [k]], "auroc")
-        se = np.sqrt((contrib[:, :, 0] ** 2).sum(axis=1))
-        low, high = auroc_interval(df["value"].to_numpy(), se, n_pos[lab], n_neg[lab])
-        sets.append(df.assign(label=lab, ci_low=low, ci_high=high, n_pos_heldout=n_pos[lab],
+        low, high = _auroc_intervals(game, masks, [labels.index(lab)], df["value"].to_numpy()[:, None],
+                                     n_pos[lab], n_neg[lab])
+        sets.append(df.assign(label=lab, ci_low=low[:, 0], ci_high=high[:, 0], n_pos_heldout=n_pos[lab],
                               n_neg_heldout=n_neg[lab]))
     return pd.concat(sets, ignore_index=True)
 
