@@ -37,9 +37,13 @@ def peak_rss_mb() -> dict[str, float]:
     return {"peak_rss_main_mb": round(me, 1), "peak_rss_largest_worker_mb": round(kids, 1)}
 
 
-def run_arm(script: Path, *args: str) -> dict:
-    """Run one measured arm in a fresh interpreter (clean memory figures); it prints one JSON line last."""
-    out = subprocess.run([sys.executable, str(script), "--arm", *args], capture_output=True, text=True, check=True)
+def run_arm(script: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    """Run one measured arm in a fresh interpreter (clean memory figures); it prints one JSON line last. ``env``
+    adds to this process's environment."""
+    import os
+
+    out = subprocess.run([sys.executable, str(script), "--arm", *args], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

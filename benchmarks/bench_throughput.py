@@ -3,6 +3,8 @@
 Baseline: a plain loop calling ``nk.ecg_process`` on each lead of each record (one process), as a user
 would write it. ecgfeat: ``extract_features`` (all 12 leads, default config, no cache) with 1 and 2 workers.
 Both arms run on the same records; each arm runs in a fresh interpreter so its peak memory is its own.
+ecgfeat's per-beat loops are compiled by numba, cached on disk: the ratios are for a warm cache (every run after
+the first on a machine); the one-off cost, paid by each process while the cache is empty, is printed beside them.
 
     .venv/bin/python benchmarks/bench_throughput.py                       # baseline on 40 records
     .venv/bin/python benchmarks/bench_throughput.py --baseline-records 228
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -24,6 +27,18 @@ FULL_DATASET = 45152  # records in "A large scale 12-lead ECG database for arrhy
 def arm(name: str, n_records: int, n_jobs: int) -> dict:
     index = cinc_index().iloc[:n_records]
     seconds_of_ecg = float((index.n_samples / index.sampling_rate).sum())
+    if name == "first_call":  # numba's compile (empty cache) or cache load: first record's features, then again
+        from ecgfeat.features import FeatureConfig
+        from ecgfeat.features.record_features import extract_record_features
+        from ecgfeat.records import load_record
+
+        rec = load_record(index.iloc[0])
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            extract_record_features(rec, FeatureConfig(), log=False)
+            times.append(time.perf_counter() - t0)
+        return {"arm": name, "first_s": times[0], "second_s": times[1]}
     t0 = time.perf_counter()
     if name == "neurokit_loop":
         import neurokit2 as nk
@@ -121,6 +136,11 @@ def main() -> None:
     for r in rows:
         print(f"{r['arm']:<15}{r['n_jobs']:>5}{r['records']:>9}{r['wall_s']:>9.1f}{r['records_per_s']:>8.2f}"
               f"{r['records_per_s'] / base:>11.1f}{r['peak_rss_main_mb']:>14.0f}{r['peak_rss_largest_worker_mb']:>16.0f}")
+    with tempfile.TemporaryDirectory() as cache:
+        cold = run_arm(me, "first_call", "1", "1", env={"NUMBA_CACHE_DIR": cache})
+        warm = run_arm(me, "first_call", "1", "1", env={"NUMBA_CACHE_DIR": cache})
+    print(f"compiled kernels, once per process: {cold['first_s'] - cold['second_s']:.1f} s to compile with an empty "
+          f"numba cache (first machine run), {warm['first_s'] - warm['second_s']:.2f} s to load from the cache")
     full = rows[-1]
     per_rec = full["wall_s"] / full["records"]
     # the sample's records are longer on average (PTB: up to 115 s) than ecg-arrhythmia's 10 s ones

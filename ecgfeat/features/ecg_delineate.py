@@ -46,6 +46,7 @@ from scipy.signal import find_peaks
 
 from .delineation import POINTS, Delineation, lead_usable
 from .ecg_clean import bandpass, ecg_clean
+from .ecg_delineate_beats import p_waves, qrs_waves, t_waves
 from .ecg_delineate_neurokit import NEUROKIT_METHODS, delineate_neurokit
 
 def _energy(x: np.ndarray, fs: float) -> np.ndarray:
@@ -123,26 +124,6 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
         elif len(seg) > peak + 1:
             off[i] = a + peak + int(np.argmin(seg[peak:]))
     return on, off
-
-
-def _slope(x: np.ndarray) -> np.ndarray:
-    """``np.gradient`` of a short 1-D segment (per sample; central differences inside, one-sided at the ends),
-    without its per-call overhead; all zeros for fewer than 2 samples, where ``np.gradient`` raises."""
-    out = np.zeros(len(x))
-    if len(x) >= 2:
-        out[1:-1] = (x[2:] - x[:-2]) / 2.0
-        out[0] = x[1] - x[0]
-        out[-1] = x[-1] - x[-2]
-    return out
-
-
-def _trapezium(x: np.ndarray, t_m: int, t_r: int) -> int:
-    """Zhang's trapezium-area point between ``t_m`` (steepest point) and ``t_r`` (reference), inclusive."""
-    if t_r == t_m:
-        return t_m
-    idx = np.arange(min(t_m, t_r), max(t_m, t_r) + 1)
-    area = np.abs(0.5 * (x[t_m] - x[idx]) * (2 * t_r - idx - t_m))
-    return int(idx[np.argmax(area)])
 
 
 def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
@@ -267,7 +248,8 @@ def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.nda
     idx = qrs[ok][:, None] + k[None, :]
     inside = idx < len(xs)
     beats = np.where(inside, xs[np.minimum(idx, len(xs) - 1)] - base[ok][:, None], np.nan)
-    tmpl = np.abs(np.nanmedian(beats, axis=0))
+    # np.median when no beat is cut by the record's end: the same values, without nanmedian's masked-array cost
+    tmpl = np.abs(np.median(beats, axis=0) if inside.all() else np.nanmedian(beats, axis=0))
     cand, props = find_peaks(tmpl, prominence=0)
     if not len(cand):
         return np.nan
@@ -276,41 +258,13 @@ def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.nda
     return float(k[cand[np.argmax(score)]])
 
 
-def r_and_s_waves(seg: np.ndarray, min_amplitude: float, min_samples: int) -> tuple[int, int]:
-    """Indices into ``seg`` (one QRS complex minus its PR level) of the R peak and the S peak, -1 where absent.
-
-    The R wave is the first run of at least ``min_samples`` samples above ``min_amplitude``; its peak is the
-    maximum of the whole positive deflection that contains the run. The S wave is the first such run below
-    ``-min_amplitude`` after the R wave's deflection has returned below zero; its peak is that deflection's
-    minimum. Without an R wave there is no S wave (a QS complex)."""
-    def first_run(mask: np.ndarray, start: int) -> int:
-        """Start of the first run of ``min_samples`` True values at or after ``start``, or -1."""
-        m = np.concatenate(([False], mask[start:], [False]))
-        edges = np.flatnonzero(m[1:] != m[:-1])  # run starts and ends, alternating
-        long = np.flatnonzero(edges[1::2] - edges[::2] >= min_samples)
-        return start + int(edges[2 * long[0]]) if len(long) else -1
-
-    def deflection(k: int, positive: bool) -> tuple[int, int]:
-        """(extreme, last index) of the deflection of that sign around index ``k``."""
-        other = np.flatnonzero(seg <= 0 if positive else seg >= 0)
-        i = int(np.searchsorted(other, k))
-        a = int(other[i - 1]) + 1 if i > 0 else 0
-        b = int(other[i]) - 1 if i < len(other) else len(seg) - 1
-        part = seg[a:b + 1]
-        return a + int(np.argmax(part) if positive else np.argmin(part)), b
-
-    k = first_run(seg > min_amplitude, 0)
-    if k < 0:
-        return -1, -1
-    r, r_end = deflection(k, positive=True)
-    k = first_run(seg < -min_amplitude, r_end + 1)
-    return r, (deflection(k, positive=False)[0] if k >= 0 else -1)
-
-
 def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, fs: float,
            p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float,
            t_prior_ms: float, t_beat_ms: float, t_slope_ms: float, t_on_ref_ms: float, t_on_window_ms: float,
            wave_min_mv: float) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 3-5 for one lead: (points (n_beats, len(POINTS)), PR level of each beat in mV). The per-beat loops are
+    compiled (:mod:`ecgfeat.features.ecg_delineate_beats`)."""
+    xc, xs = np.ascontiguousarray(xc), np.ascontiguousarray(xs)
     n = len(xc)
     nb = len(qrs)
     pts = np.full((nb, len(POINTS)), np.nan)
@@ -318,10 +272,9 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     ms = fs / 1000.0
     rr = np.diff(qrs)
     rr_med = float(np.median(rr)) if len(rr) else fs
-    # pass 1: QRS-relative quantities and the T search window of every beat
-    q_ = qrs.astype(int)
-    o_ = np.maximum(np.where(np.isfinite(on), np.nan_to_num(on), q_ - int(40 * ms)).astype(int), 0)
-    f_ = np.minimum(np.where(np.isfinite(off), np.nan_to_num(off), q_ + int(50 * ms)).astype(int), n - 1)
+    q_ = qrs.astype(np.int64)
+    o_ = np.maximum(np.where(np.isfinite(on), np.nan_to_num(on), q_ - int(40 * ms)).astype(np.int64), 0)
+    f_ = np.minimum(np.where(np.isfinite(off), np.nan_to_num(off), q_ + int(50 * ms)).astype(np.int64), n - 1)
     # PR-segment baseline: the median of the 20 ms just before QRS onset (all full-length windows at once)
     pr = int(20 * ms)
     full = o_ - pr >= 0
@@ -330,80 +283,14 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     for i in np.flatnonzero(~full if pr > 0 else np.ones(nb, bool)):  # windows cut by the record's start
         o, a = o_[i], max(0, o_[i] - pr)
         base[i] = float(np.median(xs[a:o + 1])) if o > a else float(xs[o])
-    t_win = np.full((nb, 2), -1, dtype=int)
-    for i in range(nb):
-        q, o, f = int(q_[i]), int(o_[i]), int(f_[i])
-        # the complex's largest deflection from the PR level (the beat's anchor), then R and S by definition
-        seg = xc[o:f + 1] - base[i]
-        r = o + int(np.argmax(np.abs(seg))) if len(seg) else q
-        pts[i, :3] = (r, on[i], off[i])
-        pts[i, 9:11] = [o + k if k >= 0 else np.nan for k in r_and_s_waves(seg, wave_min_mv, max(1, round(6 * ms)))]
-        rr_i = rr[i] if i < len(rr) else rr_med
-        t_a = f + int(40 * ms)
-        t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
-        if i + 1 < nb and np.isfinite(on[i + 1]):
-            t_b = min(t_b, int(on[i + 1]) - int(60 * ms))
-        if t_b - t_a > int(60 * ms):
-            t_win[i] = (t_a, t_b)
+    t_win = np.full((nb, 2), -1, dtype=np.int64)
+    qrs_waves(xc, q_, on, off, o_, f_, base, wave_min_mv, max(1, round(6 * ms)), ms, rr_med, pts, t_win)
     # T wave: where the lead's median beat has its most prominent deviation after the ST segment (weighted
     # by a broad prior around the usual T-peak time for the heart rate) guides each beat's choice
     t_expect = _t_template(xs, qrs, base, t_win, fs, rr_med, t_prior_ms)
-    for i in range(nb):
-        t_a, t_b = t_win[i]
-        if t_a < 0:
-            continue
-        b0 = base[i]
-        tdev = np.abs(xs[t_a:t_b + 1] - b0)
-        cand, props = find_peaks(tdev, prominence=0)
-        if not len(cand):
-            continue
-        score = props["prominences"] + tdev[cand]
-        if np.isfinite(t_expect):
-            score = score * np.exp(-0.5 * ((t_a + cand - qrs[i] - t_expect) / (t_beat_ms * ms)) ** 2)
-        tp = t_a + int(cand[np.argmax(score)])
-        sign = np.sign(xs[tp] - b0)
-        slope_seg = _slope(xs[tp:min(t_b, tp + int(t_slope_ms * ms)) + 1])
-        t_m = tp + int(np.argmax(-sign * slope_seg)) if len(slope_seg) > 1 else tp
-        t_r = min(t_b, t_m + int(t_ref_ms * ms))
-        pts[i, 6] = tp
-        pts[i, 7] = _trapezium(xs, t_m, max(t_r, t_m))
-        # T onset: the steepest point of the leading flank, then the trapezium back towards the ST segment
-        on_a = max(t_a, tp - int(t_on_window_ms * ms))
-        if tp - on_a > 1:
-            lead_in = _slope(xs[on_a:tp + 1]) * sign
-            t_m_on = on_a + int(np.argmax(lead_in))
-            f_i = int(off[i]) if np.isfinite(off[i]) else t_a
-            pts[i, 8] = _trapezium(xs, t_m_on, max(f_i, t_m_on - int(t_on_ref_ms * ms)))
-    prev_t_off = -np.inf
-    for i in range(nb):
-        o = o_[i]
-        # P wave: the most prominent deviation before the PR segment
-        p_b = o - int(15 * ms)
-        p_a = max(0, o - int(min(300 * ms, 0.6 * rr_med)))
-        if np.isfinite(prev_t_off):
-            p_a = max(p_a, int(prev_t_off) + int(20 * ms))
-        if p_b - p_a > int(60 * ms):
-            # deviation from the straight line joining the window's ends (TP level to PR level)
-            pline = np.linspace(xs[p_a], xs[p_b], p_b - p_a + 1)
-            pdev = np.abs(xs[p_a:p_b + 1] - pline)
-            cand, props = find_peaks(pdev, prominence=0, width=p_width_ms * ms)
-            if len(cand):
-                k = int(np.argmax(props["prominences"]))
-                pp = p_a + int(cand[k])
-                amp = pdev[cand[k]]
-                if amp >= p_min:
-                    # boundaries: where the deviation falls below a fraction of the P amplitude
-                    c = int(cand[k])
-                    sdev = (xs[p_a:p_b + 1] - pline) * np.sign(xs[pp] - pline[c])
-                    lim = p_edge * amp
-                    right = np.flatnonzero(sdev[c:] < lim)
-                    # onset: trapezium area from the steepest up-slope back towards the TP segment
-                    grad = _slope(xs[p_a:pp + 1]) * np.sign(xs[pp] - pline[c])
-                    t_m = p_a + int(np.argmax(grad)) if len(grad) > 1 else p_a
-                    pts[i, 3] = _trapezium(xs, t_m, max(p_a, t_m - int(p_ref_ms * ms)))
-                    pts[i, 4] = pp
-                    pts[i, 5] = p_a + c + (right[0] if len(right) else len(sdev) - 1 - c)
-        prev_t_off = pts[i, 7] if np.isfinite(pts[i, 7]) else prev_t_off
+    t_waves(xs, q_, off, base, t_win, t_expect, ms, t_beat_ms, t_slope_ms, t_ref_ms, t_on_window_ms, t_on_ref_ms,
+            pts)
+    p_waves(xs, o_, rr_med, p_min, ms, p_ref_ms, p_width_ms, p_edge, pts)
     return pts, base
 
 

@@ -7,9 +7,9 @@ Per-beat measurements are aggregated per record with the median (and, for a few,
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from .ecg_delineate import Delineation
+from .beat_measurements import qrs_st_t_measurements
 from .ecg_clean import bandpass
 
 FEATURE_SCHEMA_VERSION = "6"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
@@ -69,6 +69,15 @@ def _iqr(a) -> float:
     return float(q3 - q1)
 
 
+def _level_at(x: np.ndarray, positions: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """x at each beat's (float, NaN when absent) sample position minus the beat's PR level ``base``; NaN where
+    absent."""
+    out = np.full(len(positions), np.nan)
+    found = np.isfinite(positions)
+    out[found] = x[positions[found].astype(int)] - base[found]
+    return out
+
+
 def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     """Features of lead ``j`` of delineation ``d``; ``raw`` is that lead's unfiltered signal (mV).
 
@@ -91,42 +100,20 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     if nb == 0:
         return out
     on, off, r = pts["qrs_on"], pts["qrs_off"], pts["qrs_peak"]
-    qa, ra, sa, qarea, qabs, notches, p2p = ([] for _ in range(7))
-    st, tarea = [], []
-    for i in range(nb):
-        if not (np.isfinite(on[i]) and np.isfinite(off[i])):
-            for lst in (qa, ra, sa, qarea, qabs, notches, p2p, st, tarea):
-                lst.append(np.nan)
-            continue
-        a, b = int(on[i]), int(off[i]) + 1
-        seg = xc[a:b] - base[i]
-        k = int(np.argmax(seg))
-        ra.append(max(float(seg[k]), 0.0))
-        qa.append(min(float(seg[:k].min()), 0.0) if k > 0 else 0.0)
-        sa.append(min(float(seg[k:].min()), 0.0))
-        qarea.append(float(seg.sum() * to_ms))
-        qabs.append(float(np.abs(seg).sum() * to_ms))
-        p2p.append(float(seg.max() - seg.min()))
-        ext = len(find_peaks(seg, prominence=0.05)[0]) + len(find_peaks(-seg, prominence=0.05)[0])
-        notches.append(float(max(ext - 2, 0)))
-        jp = int(off[i] + 60 / to_ms)
-        st.append(float(xs[jp] - base[i]) if jp < n else np.nan)
-        t_end = pts["t_off"][i]
-        t0 = int(off[i] + 40 / to_ms)
-        tarea.append(float((xs[t0:int(t_end) + 1] - base[i]).sum() * to_ms) if np.isfinite(t_end) and t_end > t0
-                     else np.nan)
-    tp = pts["t_peak"]
-    t_amp = np.array([xs[int(t)] - base[i] if np.isfinite(t) else np.nan for i, t in enumerate(tp)])
+    beats = qrs_st_t_measurements(np.ascontiguousarray(xc), np.ascontiguousarray(xs), on, off, pts["t_off"],
+                                  np.ascontiguousarray(base), fs)
+    qa, ra, sa, qarea, qabs, notches, p2p, st, tarea = beats.T
+    t_amp = _level_at(xs, pts["t_peak"], base)
     pp = pts["p_peak"]
     p_on, p_off = pts["p_on"], pts["p_off"]
-    p_amp = np.array([xs[int(p)] - base[i] if np.isfinite(p) else np.nan for i, p in enumerate(pp)])
+    p_amp = _level_at(xs, pp, base)
     rr = np.diff(r) * to_ms if nb > 1 else np.zeros(0)
     rr_before = np.concatenate([[np.nan], rr])
     qrs_dur = (off - on) * to_ms
     qt = (pts["t_off"] - on) * to_ms
     with np.errstate(invalid="ignore", divide="ignore"):
         qtc = qt / np.sqrt(rr_before / 1000.0)
-        rs = np.minimum(np.asarray(ra) / np.maximum(np.abs(sa), 0.01), 50.0)
+        rs = np.minimum(ra / np.maximum(np.abs(sa), 0.01), 50.0)
     out.update({
         "p_amp_mv": _med(p_amp), "q_amp_mv": _med(qa), "r_amp_mv": _med(ra), "s_amp_mv": _med(sa),
         "t_amp_mv": _med(t_amp), "p_dur_ms": _med((p_off - p_on) * to_ms), "pr_ms": _med((on - p_on) * to_ms),

@@ -88,7 +88,7 @@ def beat_consistency(x: np.ndarray, r: np.ndarray, fs: float, before_s: float = 
     r = r[(r >= a) & (r < len(x) - b)]
     if len(r) < 3:
         return float("nan")
-    beats = np.stack([x[i - a:i + b] for i in r])
+    beats = x[r[:, None] + np.arange(-a, b)[None, :]]
     beats = beats - beats.mean(axis=1, keepdims=True)
     template = np.median(beats, axis=0)
     template = template - template.mean()

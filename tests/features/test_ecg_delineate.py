@@ -104,7 +104,7 @@ def test_r_and_s_peaks_follow_the_clinical_definitions():
 def test_r_and_s_waves_minimum_wave_rule():
     """A deflection counts when it exceeds the amplitude for 6 ms: a 4 ms spike does not; a notched R that never
     returns to the PR level is one R wave whose peak is its maximum."""
-    from ecgfeat.features.ecg_delineate import r_and_s_waves
+    from ecgfeat.features.ecg_delineate_beats import r_and_s_waves
 
     spike = np.zeros(40)
     spike[5:7] = 0.5  # 4 ms at 500 Hz

@@ -1,0 +1,202 @@
+"""The per-beat steps of ecgfeat's delineator (:mod:`ecgfeat.features.ecg_delineate`, steps 3–5), compiled with numba.
+
+Each function walks the beats of one lead. Positions are sample indices into the lead; ``ms`` is samples per
+millisecond. The methods are described in the delineator's module docstring; these loops are its only
+implementation (the Python loops they replaced gave the same points on every record of the shared sample and LUDB,
+``tests/features/test_ecg_delineate_beats.py`` checks the pieces against their definitions).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .peak_finding import local_maxima, most_prominent_peak, peak_prominence
+
+# column of each point in a beat's row (the order of ecgfeat.features.delineation.POINTS)
+QRS_PEAK, QRS_ON, QRS_OFF, P_ON, P_PEAK, P_OFF, T_PEAK, T_OFF, T_ON, R_PEAK, S_PEAK = range(11)
+
+
+@numba.njit(cache=True, nogil=True)
+def _steepest(x: np.ndarray, a: int, b: int, sign: float) -> int:
+    """Index in [a, b] where ``sign`` × the slope of ``x`` is largest (the first of equals): central differences
+    inside the segment x[a:b + 1], one-sided at its ends (``np.gradient`` of the segment); ``a`` if the segment
+    has fewer than 2 samples."""
+    if b - a < 1:
+        return a
+    best, best_value = a, sign * (x[a + 1] - x[a])
+    for k in range(a + 1, b):
+        value = sign * ((x[k + 1] - x[k - 1]) / 2.0)
+        if value > best_value:
+            best, best_value = k, value
+    if sign * (x[b] - x[b - 1]) > best_value:
+        best = b
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def trapezium(x: np.ndarray, t_m: int, t_r: int) -> int:
+    """Zhang's trapezium-area point between ``t_m`` (steepest point) and ``t_r`` (reference), inclusive: the index
+    k maximising |(x[t_m] − x[k]) × (2 t_r − k − t_m)| / 2 (the first of equals)."""
+    if t_r == t_m:
+        return t_m
+    lo, hi = min(t_m, t_r), max(t_m, t_r)
+    best, best_area = lo, -1.0
+    for k in range(lo, hi + 1):
+        area = abs(0.5 * (x[t_m] - x[k]) * float(2 * t_r - k - t_m))
+        if area > best_area:
+            best, best_area = k, area
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_run(seg: np.ndarray, start: int, level: float, above: bool, min_samples: int) -> int:
+    """Start of the first run of at least ``min_samples`` samples of ``seg`` above ``level`` (``above``) or below
+    it, at or after ``start``; -1 if none."""
+    run = 0
+    for k in range(start, len(seg)):
+        if (seg[k] > level) if above else (seg[k] < level):
+            run += 1
+            if run >= min_samples:
+                return k - run + 1
+        else:
+            run = 0
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def r_and_s_waves(seg: np.ndarray, min_amplitude: float, min_samples: int) -> tuple[int, int]:
+    """Indices into ``seg`` (one QRS complex minus its PR level) of the R peak and the S peak, -1 where absent.
+
+    The R wave is the first run of at least ``min_samples`` samples above ``min_amplitude``; its peak is the
+    maximum of the whole positive deflection that contains the run. The S wave is the first such run below
+    ``-min_amplitude`` after the R wave's deflection has returned below zero; its peak is that deflection's
+    minimum. Without an R wave there is no S wave (a QS complex)."""
+    k = _first_run(seg, 0, min_amplitude, True, min_samples)
+    if k < 0:
+        return -1, -1
+    a, b = k, k  # the positive deflection around k
+    while a > 0 and seg[a - 1] > 0:
+        a -= 1
+    while b < len(seg) - 1 and seg[b + 1] > 0:
+        b += 1
+    r = a + int(np.argmax(seg[a:b + 1]))
+    k = _first_run(seg, b + 1, -min_amplitude, False, min_samples)
+    if k < 0:
+        return r, -1
+    a, b = k, k  # the negative deflection around k
+    while a > 0 and seg[a - 1] < 0:
+        a -= 1
+    while b < len(seg) - 1 and seg[b + 1] < 0:
+        b += 1
+    return r, a + int(np.argmin(seg[a:b + 1]))
+
+
+@numba.njit(cache=True, nogil=True)
+def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, onset: np.ndarray,
+              offset: np.ndarray, base: np.ndarray, wave_min_mv: float, wave_min_samples: int, ms: float,
+              rr_med: float, pts: np.ndarray, t_win: np.ndarray) -> None:
+    """Step 5 and the T search windows. For each beat: the complex's largest deflection from the PR level
+    ``base`` between ``onset`` and ``offset`` (``on``/``off`` with fallbacks), the R and S peaks
+    (:func:`r_and_s_waves` on the cleaned lead ``xc``), written into ``pts``; and the beat's T window (QRS offset
+    + 40 ms to min(0.7 RR, 650 ms) after the QRS, ending 60 ms before the next QRS onset) into ``t_win``, left at
+    -1 when shorter than 60 ms."""
+    n, nb = len(xc), len(qrs)
+    for i in range(nb):
+        q, o, f = qrs[i], onset[i], offset[i]
+        r = q
+        if f >= o:
+            seg = xc[o:f + 1] - base[i]
+            r = o + int(np.argmax(np.abs(seg)))
+            r_wave, s_wave = r_and_s_waves(seg, wave_min_mv, wave_min_samples)
+            if r_wave >= 0:
+                pts[i, R_PEAK] = o + r_wave
+            if s_wave >= 0:
+                pts[i, S_PEAK] = o + s_wave
+        pts[i, QRS_PEAK] = r
+        pts[i, QRS_ON] = on[i]
+        pts[i, QRS_OFF] = off[i]
+        rr_i = float(qrs[i + 1] - qrs[i]) if i + 1 < nb else rr_med
+        t_a = f + int(40 * ms)
+        t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
+        if i + 1 < nb and np.isfinite(on[i + 1]):
+            t_b = min(t_b, int(on[i + 1]) - int(60 * ms))
+        if t_b - t_a > int(60 * ms):
+            t_win[i, 0], t_win[i, 1] = t_a, t_b
+
+
+@numba.njit(cache=True, nogil=True)
+def t_waves(xs: np.ndarray, qrs: np.ndarray, off: np.ndarray, base: np.ndarray, t_win: np.ndarray,
+            t_expect: float, ms: float, t_beat_ms: float, t_slope_ms: float, t_ref_ms: float,
+            t_on_window_ms: float, t_on_ref_ms: float, pts: np.ndarray) -> None:
+    """Step 3 per beat, on the low-passed lead ``xs``: the T peak is the local maximum of |xs − PR level| in the
+    beat's window with the largest (prominence + deviation), weighted by a Gaussian (SD ``t_beat_ms``) around
+    ``t_expect`` samples after the QRS when that is finite; T offset and onset by the trapezium method."""
+    for i in range(len(qrs)):
+        t_a, t_b = t_win[i, 0], t_win[i, 1]
+        if t_a < 0:
+            continue
+        b0 = base[i]
+        tdev = np.abs(xs[t_a:t_b + 1] - b0)
+        tp, best = -1, -np.inf
+        for c in local_maxima(tdev):
+            score = peak_prominence(tdev, c)[0] + tdev[c]
+            if np.isfinite(t_expect):
+                z = (float(t_a + c - qrs[i]) - t_expect) / (t_beat_ms * ms)
+                score = score * np.exp(-0.5 * (z * z))
+            if tp < 0 or score > best:
+                tp, best = c, score
+        if tp < 0:
+            continue
+        tp += t_a
+        sign = np.sign(xs[tp] - b0)
+        t_m = _steepest(xs, tp, min(t_b, tp + int(t_slope_ms * ms)), -sign)
+        t_r = min(t_b, t_m + int(t_ref_ms * ms))
+        pts[i, T_PEAK] = tp
+        pts[i, T_OFF] = trapezium(xs, t_m, max(t_r, t_m))
+        on_a = max(t_a, tp - int(t_on_window_ms * ms))
+        if tp - on_a > 1:
+            t_m_on = _steepest(xs, on_a, tp, sign)
+            f_i = int(off[i]) if np.isfinite(off[i]) else t_a
+            pts[i, T_ON] = trapezium(xs, t_m_on, max(f_i, t_m_on - int(t_on_ref_ms * ms)))
+
+
+@numba.njit(cache=True, nogil=True)
+def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: float, p_ref_ms: float,
+            p_width_ms: float, p_edge: float, pts: np.ndarray) -> None:
+    """Step 4 per beat, on the low-passed lead ``xs``: in the window from max(300 ms, 0.6 median RR) before QRS
+    onset (after the previous T offset + 20 ms) to 15 ms before it, the most prominent deviation from the straight
+    line joining the window's ends that is at least ``p_width_ms`` wide at half prominence; kept if it reaches
+    ``p_min`` (mV). Offset where the deviation falls below ``p_edge`` of the amplitude; onset by the trapezium
+    method from the steepest up-slope. Needs the T offsets already in ``pts``."""
+    prev_t_off = -np.inf
+    for i in range(len(onset)):
+        o = onset[i]
+        p_b = o - int(15 * ms)
+        p_a = max(0, o - int(min(300 * ms, 0.6 * rr_med)))
+        if np.isfinite(prev_t_off):
+            p_a = max(p_a, int(prev_t_off) + int(20 * ms))
+        if p_b - p_a > int(60 * ms):
+            m = p_b - p_a + 1
+            step = (xs[p_b] - xs[p_a]) / (m - 1)
+            line = np.empty(m)  # np.linspace(xs[p_a], xs[p_b], m), value for value
+            for k in range(m - 1):
+                line[k] = float(k) * step + xs[p_a]
+            line[m - 1] = xs[p_b]
+            pdev = np.abs(xs[p_a:p_b + 1] - line)
+            c, _ = most_prominent_peak(pdev, p_width_ms * ms)
+            if c >= 0 and pdev[c] >= p_min:
+                amp = pdev[c]
+                pp = p_a + c
+                sign = np.sign(xs[pp] - line[c])
+                lim = p_edge * amp
+                end = m - 1
+                for k in range(c, m):
+                    if (xs[p_a + k] - line[k]) * sign < lim:
+                        end = k
+                        break
+                t_m = _steepest(xs, p_a, pp, sign)
+                pts[i, P_ON] = trapezium(xs, t_m, max(p_a, t_m - int(p_ref_ms * ms)))
+                pts[i, P_PEAK] = pp
+                pts[i, P_OFF] = p_a + end
+        if np.isfinite(pts[i, T_OFF]):
+            prev_t_off = pts[i, T_OFF]
