@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -87,7 +88,11 @@ def test_compiled_code_reloads_from_the_cache_in_a_new_process(tmp_path):
         f = lead_features(d, 0, x[:, 0])
         print(int(d.n_beats[0]), round(f["qrs_dur_ms"], 6), pairwise_sum(np.arange(1000.0)))
     """)
-    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba"), "PATH": "/usr/bin:/bin"}
+    import ecgfeat
+
+    # the same ecgfeat as this process (source tree or installed wheel), a fresh numba cache
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba"), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(Path(ecgfeat.__file__).resolve().parents[1])}
     outputs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
                for _ in range(2)]  # first compiles and writes the cache, second loads it
     for out in outputs:
