@@ -39,17 +39,19 @@ from ecgfeat.records import read_record
 from ecgfeat.records.ludb import read_annotations
 
 #: ecgfeat's tuned parameters and the values tried, coordinate-wise around the shipped defaults: every combination
-#: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, then each pair of QRS_BOUNDS,
+#: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, then each of QRS_BOUNDS,
 #: each with every other parameter at its shipped default
 GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0, 150.0, 200.0)}
 #: 0.3, the main threshold, turns the weak-beat rule off
 QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
-#: parts of wide complexes count), each at energy fractions on its own scale
-QRS_BOUNDS = [{"qrs_bounds_band": band, "qrs_fraction": fraction}
-              for band, fractions in (("8-30", (0.01, 0.02, 0.04)), ("broad", (0.001, 0.0025, 0.005)))
-              for fraction in fractions]
+#: parts of wide complexes count), each at energy fractions on its own scale; for 'broad', also a floor at a
+#: multiple of the lead's median energy (0: none)
+QRS_BOUNDS = [{"qrs_bounds_band": band, "qrs_fraction": fraction, "qrs_noise_factor": noise}
+              for band, fractions, noises in (("8-30", (0.01, 0.02, 0.04), (0.0,)),
+                                              ("broad", (0.001, 0.0025, 0.005), (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)))
+              for fraction in fractions for noise in noises]
 SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
            for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_BOUNDS[0]])}
 

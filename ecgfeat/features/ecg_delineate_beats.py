@@ -94,11 +94,11 @@ def r_and_s_waves(seg: np.ndarray, min_amplitude: float, min_samples: int) -> tu
 @numba.njit(cache=True, nogil=True)
 def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, onset: np.ndarray,
               offset: np.ndarray, base: np.ndarray, wave_min_mv: float, wave_min_samples: int, ms: float,
-              rr_med: float, pts: np.ndarray, t_win: np.ndarray) -> None:
+              rr_med: float, t_start_ms: float, pts: np.ndarray, t_win: np.ndarray) -> None:
     """Step 5 and the T search windows. For each beat: the complex's largest deflection from the PR level
     ``base`` between ``onset`` and ``offset`` (``on``/``off`` with fallbacks), the R and S peaks
     (:func:`r_and_s_waves` on the cleaned lead ``xc``), written into ``pts``; and the beat's T window (QRS offset
-    + 40 ms to min(0.7 RR, 650 ms) after the QRS, ending 60 ms before the next QRS onset) into ``t_win``, left at
+    + ``t_start_ms`` to min(0.7 RR, 650 ms) after the QRS, ending 60 ms before the next QRS onset) into ``t_win``, left at
     -1 when shorter than 60 ms."""
     n, nb = len(xc), len(qrs)
     for i in range(nb):
@@ -116,7 +116,7 @@ def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, 
         pts[i, QRS_ON] = on[i]
         pts[i, QRS_OFF] = off[i]
         rr_i = float(qrs[i + 1] - qrs[i]) if i + 1 < nb else rr_med
-        t_a = f + int(40 * ms)
+        t_a = f + int(t_start_ms * ms)
         t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
         if i + 1 < nb and np.isfinite(on[i + 1]):
             t_b = min(t_b, int(on[i + 1]) - int(60 * ms))

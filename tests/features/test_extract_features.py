@@ -31,9 +31,14 @@ def test_real_records_have_features_for_every_lead(fresh, small_index):
     f = fresh.features
     assert f.shape == (6, 12 * 31) and f.dtypes.eq(np.float32).all()
     assert list(f.index) == list(small_index.index)
-    assert fresh.qc.empty
+    # no lead fails; a single implausible value would be NaN with an info row (A0004's aVF is noise around a 0.1 mV
+    # QRS: its duration cannot be measured, and came out implausibly short with an uncapped energy floor)
+    assert (fresh.qc.severity == "info").all(), fresh.qc.to_string()
+    assert set(fresh.qc.record_id + "/" + fresh.qc.lead) <= {"A0004/aVF"}, fresh.qc.to_string()
     assert f.filter(like="__hr_bpm").notna().all().all()
-    assert f.filter(regex="__qrs_dur_ms$").stack().between(40, 250).all()
+    qrs = f.filter(regex="__qrs_dur_ms$")
+    assert qrs.stack().between(40, 250).all() and qrs.notna().sum().sum() >= 6 * 12 - 1
+    assert qrs.median(axis=1).between(60, 160).all(), qrs.median(axis=1)
 
 
 def test_cache_serves_identical_features_and_never_stale(small_index, fresh, tmp_path, monkeypatch):
