@@ -88,7 +88,6 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     fs = d.sampling_rate
     to_ms = 1000.0 / fs
     xc, xs = d.cleaned[:, j], d.smooth[:, j]
-    n = len(xc)
     pts = d.lead(j)
     nb = len(pts["qrs_peak"])
     base = d.baseline[j, :nb]
