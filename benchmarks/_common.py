@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -40,8 +41,6 @@ def peak_rss_mb() -> dict[str, float]:
 def run_arm(script: Path, *args: str, env: dict[str, str] | None = None) -> dict:
     """Run one measured arm in a fresh interpreter (clean memory figures); it prints one JSON line last. ``env``
     adds to this process's environment."""
-    import os
-
     out = subprocess.run([sys.executable, str(script), "--arm", *args], capture_output=True, text=True, check=True,
                          env={**os.environ, **(env or {})})
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -139,8 +139,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         cold = run_arm(me, "first_call", "1", "1", env={"NUMBA_CACHE_DIR": cache})
         warm = run_arm(me, "first_call", "1", "1", env={"NUMBA_CACHE_DIR": cache})
-    print(f"compiled kernels, once per process: {cold['first_s'] - cold['second_s']:.1f} s to compile with an empty "
-          f"numba cache (first machine run), {warm['first_s'] - warm['second_s']:.2f} s to load from the cache")
+    print(f"compiled kernels, once per process: {cold['first_s'] - cold['second_s']:.1f} s to compile with an "
+          f"empty numba cache (first machine run), {warm['first_s'] - warm['second_s']:.2f} s to load from the cache")
     full = rows[-1]
     per_rec = full["wall_s"] / full["records"]
     # the sample's records are longer on average (PTB: up to 115 s) than ecg-arrhythmia's 10 s ones

@@ -1,5 +1,5 @@
-"""Per-beat QRS, ST and T measurements of one lead (the loop behind :func:`~ecgfeat.features.lead_features.lead_features`),
-compiled with numba.
+"""Per-beat QRS, ST and T measurements of one lead, compiled with numba (the loop behind
+:func:`~ecgfeat.features.lead_features.lead_features`).
 
 Sums use NumPy's pairwise summation, reproduced step for step (:func:`pairwise_sum`), so every measurement equals
 what ``ndarray.sum`` gives, bit for bit (tested against it): compiling the loop changes no feature.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .peak_finding import local_maxima, peak_prominence
+from .peak_finding import count_prominent_peaks
 
 #: columns of :func:`qrs_st_t_measurements`' result
 MEASUREMENTS = ("q_amp_mv", "r_amp_mv", "s_amp_mv", "qrs_area_mvms", "qrs_abs_area_mvms", "qrs_notches",
@@ -70,16 +70,6 @@ def pairwise_sum(a: np.ndarray) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_prominent(x: np.ndarray, min_prominence: float) -> int:
-    """Number of local maxima of ``x`` with a prominence of at least ``min_prominence``."""
-    count = 0
-    for p in local_maxima(x):
-        if peak_prominence(x, p)[0] >= min_prominence:
-            count += 1
-    return count
-
-
-@numba.njit(cache=True, nogil=True)
 def qrs_st_t_measurements(xc: np.ndarray, xs: np.ndarray, on: np.ndarray, off: np.ndarray, t_off: np.ndarray,
                           base: np.ndarray, fs: float) -> np.ndarray:
     """(n_beats, len(MEASUREMENTS)) per-beat measurements of one lead; NaN rows for beats without QRS bounds.
@@ -106,7 +96,7 @@ def qrs_st_t_measurements(xc: np.ndarray, xs: np.ndarray, on: np.ndarray, off: n
         out[i, 2] = min(seg[k:].min(), 0.0)
         out[i, 3] = pairwise_sum(seg) * to_ms
         out[i, 4] = pairwise_sum(np.abs(seg)) * to_ms
-        extrema = _count_prominent(seg, 0.05) + _count_prominent(-seg, 0.05)
+        extrema = count_prominent_peaks(seg, 0.05) + count_prominent_peaks(-seg, 0.05)
         out[i, 5] = float(max(extrema - 2, 0))
         out[i, 6] = seg.max() - seg.min()
         jp = int(off[i] + 60 / to_ms)

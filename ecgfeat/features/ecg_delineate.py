@@ -16,8 +16,8 @@ Method (ecgfeat's own, built for speed and lead independence):
    lead's median energy if that is higher (the lead's own floor of noise and slow waves: in low-amplitude leads a
    fraction of the peak alone lies inside that floor and the bounds drift into the PR and ST segments; the floor is
    capped at 2 % of the beat's peak energy so that a beat barely above the noise keeps its bounds), searching
-   back and forward from that maximum, up to 150 ms before and 200 ms after the detection point. ``qrs_bounds_band='8-30'`` uses the detection's 8–30 Hz energy instead
-   (ecgfeat before schema 6).
+   back and forward from that maximum, up to 150 ms before and 200 ms after the detection point.
+   ``qrs_bounds_band='8-30'`` uses the detection's 8–30 Hz energy instead (ecgfeat before schema 6).
 3. **T peak/offset** on the 15 Hz low-passed lead, in two steps. First the lead's median beat (aligned on the
    QRS, minus each beat's PR level) gives the usual T-peak delay: its most prominent deviation after the ST
    segment, weighted by a broad Gaussian prior (SD ``t_prior_ms``) around 290 ms × sqrt(RR / 1 s). Then each
@@ -182,9 +182,10 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         Smallest deflection from the PR level (held for 6 ms) that counts as an R or S wave (IEC 60601-2-51's
         30 µV; a standard, not tuned).
 
-    Provenance of the defaults: ``qrs_fraction``, ``qrs_bounds_band``, ``qrs_noise_factor``, ``t_prior_ms``, ``p_edge``, ``t_on_ref_ms``,
-    ``t_on_window_ms`` and ``qrs_weak_fraction`` are the candidates with the best mean F1 (150 ms, 50 ms and CSE
-    tolerances, every point) on all 200 LUDB records among those ``benchmarks/bench_delineation_cv.py`` tries;
+    Provenance of the defaults: ``qrs_fraction``, ``qrs_bounds_band``, ``qrs_noise_factor``, ``t_prior_ms``,
+    ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms`` and ``qrs_weak_fraction`` are the candidates with the best mean
+    F1 (150 ms, 50 ms and CSE tolerances, every point) on all 200 LUDB records among those
+    ``benchmarks/bench_delineation_cv.py`` tries;
     the same search, run as 5-fold cross-validation over records, is what that benchmark reports (out of fold).
     The other parameters were set by hand on LUDB and synthetic beats before the cross-validation existed and are
     not tuned by it.

@@ -98,8 +98,8 @@ def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, 
     """Step 5 and the T search windows. For each beat: the complex's largest deflection from the PR level
     ``base`` between ``onset`` and ``offset`` (``on``/``off`` with fallbacks), the R and S peaks
     (:func:`r_and_s_waves` on the cleaned lead ``xc``), written into ``pts``; and the beat's T window (QRS offset
-    + ``t_start_ms`` to min(0.7 RR, 650 ms) after the QRS, ending 60 ms before the next QRS onset) into ``t_win``, left at
-    -1 when shorter than 60 ms."""
+    + ``t_start_ms`` to min(0.7 RR, 650 ms) after the QRS, ending 60 ms before the next QRS onset) into ``t_win``,
+    left at -1 when shorter than 60 ms."""
     n, nb = len(xc), len(qrs)
     for i in range(nb):
         q, o, f = qrs[i], onset[i], offset[i]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["local_maxima", "peak_prominence", "peak_width", "most_prominent_peak"]
+__all__ = ["local_maxima", "peak_prominence", "peak_width", "most_prominent_peak", "count_prominent_peaks"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -94,3 +94,14 @@ def most_prominent_peak(x: np.ndarray, min_width: float) -> tuple[int, float]:
         if best < 0 or prominence > best_prominence:
             best, best_prominence = p, prominence
     return best, best_prominence
+
+
+@numba.njit(cache=True, nogil=True)
+def count_prominent_peaks(x: np.ndarray, min_prominence: float) -> int:
+    """Number of local maxima of ``x`` with a prominence of at least ``min_prominence``: ``len(find_peaks(x,
+    prominence=min_prominence)[0])``."""
+    count = 0
+    for p in local_maxima(x):
+        if peak_prominence(x, p)[0] >= min_prominence:
+            count += 1
+    return count

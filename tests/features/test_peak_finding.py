@@ -14,7 +14,8 @@ from hypothesis.extra.numpy import arrays
 from scipy.signal import find_peaks
 
 from ecgfeat.features.beat_measurements import pairwise_sum
-from ecgfeat.features.peak_finding import local_maxima, most_prominent_peak, peak_prominence, peak_width
+from ecgfeat.features.peak_finding import (count_prominent_peaks, local_maxima, most_prominent_peak, peak_prominence,
+                                           peak_width)
 
 # few distinct values, so plateaus, ties and equal neighbours are common
 segments = arrays(np.float64, st.integers(0, 60), elements=st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, -1.0, 3.25]))
@@ -99,3 +100,9 @@ def test_compiled_code_reloads_from_the_cache_in_a_new_process(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
     assert any((tmp_path / "numba").rglob("*.nbi"))
     assert outputs[0].stdout == outputs[1].stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(segments, st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_count_of_prominent_peaks_matches_scipy(x, min_prominence):
+    assert count_prominent_peaks(x, min_prominence) == len(find_peaks(x, prominence=min_prominence)[0])
