@@ -5,6 +5,7 @@ import json
 import re
 
 import matplotlib.image as mpimg
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -127,3 +128,24 @@ def test_a_retraining_budget_too_small_for_its_error_is_refused_before_any_work(
             StudyConfig(source="synthetic", background_game_evaluations=bad)
     StudyConfig(source="synthetic", background_game_evaluations=46)
     StudyConfig(source="synthetic", retrain_method="permutation", retrain_evaluations=10)  # not used by permutation
+
+
+def test_retraining_learning_rate_reaches_the_coalition_models_and_their_cache_key(tmp_path):
+    """retrain_learning_rate changes the retraining game's values; two runs sharing a coalition cache must not
+    reuse each other's fits (the same tables would mean the rate was ignored or left out of the cache key)."""
+    from ecgfeat.exceptions import ConfigError
+    from ecgfeat.study import StudyConfig, run_study
+
+    tables = []
+    for rate in (0.1, 0.3):
+        cfg = StudyConfig(name="lr", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
+                          lead_sets=["12-lead"], local_rows=10, n_estimators=20, retrain_labels=["RSR_V1"],
+                          retrain_evaluations=46, retrain_n_estimators=10, retrain_learning_rate=rate, k_max=1,
+                          exhaustive_up_to=1, min_positives=5, min_heldout_positives=5, n_draws=50, n_jobs=1)
+        run = run_study(cfg, artifacts=tmp_path, run_id=f"lr{rate}", progress=False)  # one shared .cache
+        tables.append(pd.read_csv(run / "tables" / "lead_shapley_retrain_auroc.csv", index_col=0))
+    assert tables[0].shape == tables[1].shape
+    assert not np.allclose(tables[0].to_numpy(), tables[1].to_numpy())
+    for bad in (0, 1.5, -0.1):
+        with pytest.raises(ConfigError, match="retrain_learning_rate"):
+            StudyConfig(source="synthetic", retrain_learning_rate=bad)

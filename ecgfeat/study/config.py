@@ -64,7 +64,8 @@ class StudyConfig:
     retrain_method: str = "odd-regression"
     retrain_evaluations: int = 150  # (odd-)regression: distinct coalitions, i.e. coalition models trained
     retrain_pairs: int = 10  # permutation: antithetic pairs
-    retrain_n_estimators: int = 60
+    retrain_n_estimators: int = 60  # trees of each coalition model
+    retrain_learning_rate: float = 0.1  # of each coalition model (benchmarks/bench_retrain_model.py compares)
     k_max: int = 6
     min_heldout_positives: int = 10  # labels with fewer held-out positives (or negatives) are listed, not ranked
     importance_empty_dropout: float = 0.05  # share of dropout rows with every lead missing (v(∅) = prevalence)
@@ -118,6 +119,8 @@ class StudyConfig:
         if 0 < self.background_game_evaluations < smallest["odd-regression"]:
             fail("background_game_evaluations", f"must be 0 (all coalitions, exact) or at least "
                                                 f"{smallest['odd-regression']} (odd-regression's smallest budget)")
+        if not 0 < self.retrain_learning_rate <= 1:
+            fail("retrain_learning_rate", "must be in (0, 1]")
         for key in ("importance_lead_dropout", "importance_empty_dropout"):
             if not 0 <= getattr(self, key) < 1:
                 fail(key, "must be in [0, 1)")

@@ -164,10 +164,12 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
     if rl and budget > 0:
         t0 = time.perf_counter()
         make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=cfg.retrain_n_estimators,  # noqa
+                                                      learning_rate=cfg.retrain_learning_rate,
                                                       early_stopping_rounds=None, imbalance="none",
                                                       random_state=cfg.seed)
         rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
-                         config={"n_estimators": cfg.retrain_n_estimators, "seed": cfg.seed, "imbalance": "none"},
+                         config={"n_estimators": cfg.retrain_n_estimators, "learning_rate": cfg.retrain_learning_rate,
+                                 "seed": cfg.seed, "imbalance": "none"},
                          cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs,
                          progress=progress)
 
