@@ -20,7 +20,8 @@ Label prevalences: the source records are drawn with weights fitted so that each
 close to the real dataset's. The real prevalences are those of the PhysioNet/CinC 2021 mapping tables
 (``dx_mapping_*.csv``: Chapman-Shaoxing + Ningbo = ecg-arrhythmia's 45,152 records; PTB-XL's 21,837). A label no
 source record carries (STE and SVT in the shared sample) cannot be rehearsed; ``rehearsal.json`` lists target and
-achieved prevalences.
+achieved prevalences. ``sources.csv`` names the source ECG of every record: records of one source are relatives,
+and a held-out set that must not have relatives in training is drawn by source.
 
     .venv/bin/python benchmarks/rehearsal.py --records 4000 --out /tmp/rehearsal/4000
 
@@ -50,9 +51,10 @@ FULL_ARRHYTHMIA = 45_152
 FULL_PTBXL = 21_799
 FS = 500  # Hz
 N_SAMPLES = 5000  # 10 s at 500 Hz
+SOURCES_FILE = "sources.csv"  # record → the shared-sample ECG it was made from
 GAIN = 1000.0  # ADC units per mV
 PTBXL_LEADS = ("I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6")
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: writes sources.csv (the source ECG of every record)
 
 
 @dataclass(frozen=True)
@@ -307,12 +309,23 @@ def build_rehearsal(out: str | Path, spec: RehearsalSpec, shared: str | Path | N
     for sl in _chunks(len(ids), chunk):
         tasks.append(delayed(_write_ptbxl_chunk)(ptb, sources_file, spec, ids[sl], list(picks_ptb[sl])))
     _ptbxl_database(src, picks_ptb, ids, rng, spec).to_csv(ptb / "ptbxl_database.csv", index=False)
+    record_sources(src, picks_arr, picks_ptb).to_csv(out / SOURCES_FILE, index=False)
     manifest["datasets"]["ptb-xl"] = _prevalence_summary(src.labels, target, w @ src.y_ptbxl, src.y_ptbxl[picks_ptb])
     Parallel(n_jobs=n_jobs)(tasks)
     sources_file.unlink()
     manifest["seconds"] = round(time.perf_counter() - t0, 1)
     manifest_file.write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def record_sources(src: Sources, picks_arr: np.ndarray, picks_ptb: np.ndarray) -> pd.DataFrame:
+    """The shared-sample ECG (``ecg_key``) each rehearsal record was made from, by dataset and record id as the
+    readers name them: records of one source are relatives, so an honest held-out set keeps sources apart."""
+    return pd.DataFrame({
+        "dataset": ["ecg-arrhythmia"] * len(picks_arr) + ["ptb-xl"] * len(picks_ptb),
+        "record_id": [f"JS{k:05d}" for k in range(1, len(picks_arr) + 1)]
+        + [f"{k:05d}_hr" for k in range(1, len(picks_ptb) + 1)],
+        "source": [src.keys[s] for s in picks_arr] + [src.keys[s] for s in picks_ptb]})
 
 
 def _prevalence_summary(labels: list[str], target: np.ndarray, expected: np.ndarray, y: np.ndarray) -> dict:

@@ -40,6 +40,30 @@ def test_rehearsal_folders_index_with_the_normal_readers(rehearsal):
         assert np.allclose(prevalence.to_numpy(), [reported[lab] for lab in prevalence.index], atol=1e-3)
 
 
+def test_sources_file_names_the_source_ecg_of_every_indexed_record(rehearsal, shared):
+    """sources.csv keys every record the readers index to a shared-sample ECG whose codes it carries."""
+    import pandas as pd
+
+    from ecgfeat.records import read_indexes, shared_sample_roots
+
+    out, spec, _ = rehearsal
+    sources = pd.read_csv(out / "sources.csv", dtype=str)
+    sample, _ = read_indexes(shared_sample_roots(shared))
+    codes: dict[str, set] = {}  # the first SNOMED copy of each ECG, as the generator takes it
+    for key, c, system in zip(sample["ecg_key"], sample["codes"], sample["code_system"]):
+        if system == "snomed":
+            codes.setdefault(key, set(c))
+    for name in ("ecg-arrhythmia", "ptb-xl"):
+        index, _ = read_index(out / name, **({"sampling_rate": 500} if name == "ptb-xl" else {}))
+        mine = sources[sources.dataset == name].set_index("record_id")["source"]
+        assert sorted(mine.index) == sorted(index["record_id"])
+        assert mine.isin(set(sample["ecg_key"])).all()
+        if name == "ecg-arrhythmia":  # its #Dx codes are the source's SNOMED codes
+            for rid, c in zip(index["record_id"], index["codes"]):
+                assert set(c) == codes[mine[rid]], rid
+    assert sources.source.nunique() > 20  # many sources, each record one of them
+
+
 def test_rehearsal_prevalences_follow_the_real_datasets(rehearsal):
     _, _, manifest = rehearsal
     for name, d in manifest["datasets"].items():
