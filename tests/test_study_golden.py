@@ -21,10 +21,9 @@ TABLES = {"auroc_internal.csv": ["label", "lead_set"], "lead_shapley_global_auro
 
 
 def cohort_fingerprint() -> list[float]:
-    """Sums of one simulated record's 12 leads (mV). NeuroKit2's ECGSYN integrates its ODE with adaptive steps whose
-    arithmetic goes through BLAS, so the synthetic signals, and every table after them, depend on the BLAS kernel:
-    with OPENBLAS_CORETYPE=Haswell set (as on some machines here) they differ by up to 0.37 mV from the same
-    machine's default kernel, and a tiny study's tables differ far beyond rounding."""
+    """Sums of one simulated record's 12 leads (mV): the cohort every table is computed from. ecgfeat's ECGSYN
+    uses neither BLAS nor an adaptive step (tests/records/test_ecgsyn.py runs it under several kernels); NeuroKit2's
+    did, and its records differed by up to 0.37 mV between BLAS kernels of one machine."""
     from ecgfeat.records.synthetic import simulate_record
 
     signal = simulate_record("FINGERPRINT", {}, np.random.default_rng(0)).signal.astype(float)
@@ -118,10 +117,10 @@ def _assert_matches_golden(now: dict) -> None:
     if now["cohort_fingerprint"] != golden["cohort_fingerprint"]:
         raise AssertionError(
             "the synthetic cohort is not the one the golden tables were recorded from, so no table can match: "
-            f"lead sums {now['cohort_fingerprint']} here, {golden['cohort_fingerprint']} recorded. NeuroKit2's "
-            "ECGSYN depends on the BLAS kernel (see cohort_fingerprint); OPENBLAS_CORETYPE here: "
-            f"{os.environ.get('OPENBLAS_CORETYPE')!r}. Regenerate on the machine CI runs on "
-            "(python tests/test_study_golden.py) and say so in the commit.")
+            f"lead sums {now['cohort_fingerprint']} here, {golden['cohort_fingerprint']} recorded "
+            f"(OPENBLAS_CORETYPE here: {os.environ.get('OPENBLAS_CORETYPE')!r}). ecgfeat.records.ecgsyn is meant to "
+            "give the same signals on every machine: report this machine. Regenerate "
+            "(python tests/test_study_golden.py) only for an intended change and say why in the commit.")
     for name, keys in TABLES.items():
         a = pd.DataFrame(**{k: v for k, v in now[name].items() if k != "index"})
         b = pd.DataFrame(**{k: v for k, v in golden[name].items() if k != "index"})

@@ -1,7 +1,8 @@
 """A synthetic 12-lead cohort with abnormalities planted in known leads (clearly labelled ``synthetic``).
 
-Each record starts from one NeuroKit2 ``ecgsyn`` beat train (500 Hz; realistic heart-rate variability and
-P-QRS-T morphology), projected to 12 leads with lead-specific gains (aVR inverted, V1 mostly negative, …) and
+Each record starts from one ECGSYN beat train (:mod:`ecgfeat.records.ecgsyn`: McSharry et al.'s model of
+heart-rate variability and P-QRS-T morphology, computed without BLAS or an adaptive solver so that a cohort is the
+same on every machine), projected to 12 leads with lead-specific gains (aVR inverted, V1 mostly negative, …) and
 independent noise. Each condition is then planted in exactly one lead, so a correct lead-importance analysis must
 rank that lead first for that condition:
 
@@ -16,14 +17,13 @@ RSR_V1     V1      a terminal R' wave (+0.6 mV, 70 ms after R)
 """
 from __future__ import annotations
 
-import warnings
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from .._constants import LEADS
+from .ecgsyn import ecgsyn
 from .record import EcgRecord
-from .resample import resample_signal
 
 PLANTED: dict[str, str] = {"TWI_V2": "V2", "STE_II": "II", "LQRSV_V5": "V5", "RSR_V1": "V1"}
 _GAINS = {"I": 0.6, "II": 1.0, "III": 0.45, "aVR": -0.8, "aVL": 0.25, "aVF": 0.7, "V1": -0.55, "V2": 0.5,
@@ -46,18 +46,9 @@ def _windows(n: int, fs: float, rpeaks: np.ndarray, start_ms: float, end_ms: flo
 def simulate_record(record_id: str, labels: dict[str, int], rng: np.random.Generator, sampling_rate: float = 500.0,
                     duration_s: float = 10.0) -> EcgRecord:
     """One synthetic 12-lead record with the planted conditions in ``labels`` (name → 0/1)."""
-    import neurokit2 as nk  # lazy: a 1-3 s import, needed only to simulate records
-
     fs = sampling_rate
     hr = float(rng.uniform(55, 95))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        base = np.asarray(nk.ecg_simulate(duration=duration_s, sampling_rate=500, heart_rate=hr, method="ecgsyn",
-                                          random_state=int(rng.integers(2**31))), dtype=float)
-        if fs != 500:
-            base = resample_signal(base[:, None], 500, fs)[:, 0]
-        _, info = nk.ecg_peaks(base, sampling_rate=fs)
-    r = np.asarray(info["ECG_R_Peaks"], dtype=int)
+    base, r = ecgsyn(duration_s, fs, hr, np.random.default_rng(int(rng.integers(2**31))))
     n = len(base)
     qrs = _windows(n, fs, r, -45, 45, 10)
     st_t = _windows(n, fs, r, 60, 60000 / hr * 0.45, 30)
