@@ -6,7 +6,11 @@ rehearsal of N records (``benchmarks/rehearsal.py``) with the study's sampler (o
 coalitions: both arms evaluate exactly the same coalitions):
 
 - arm ``study``: the reference configuration's coalition model;
-- arm ``fast``: ``--fast-trees`` trees at ``--fast-rate`` (default 100 at 0.3).
+- arm ``fast``: ``--fast-trees`` trees at ``--fast-rate`` (default 100 at 0.3), model seed ``--fast-seed``.
+
+The yardstick for any change is the study's own model refitted with another seed (``--fast-trees 300 --fast-rate
+0.1 --fast-seed 1``): XGBoost's row and column subsampling make each coalition's held-out score vary from fit to
+fit, a variation the intervals over held-out records do not contain.
 
 Shapley values are linear in the game, so the change of each lead's value is the Shapley value of the difference
 game v_fast − v_study, estimated with the same sampler on the same coalitions; its 95 % interval adds the data
@@ -70,12 +74,16 @@ def heldout_by_source(source: pd.Series, share: float, seed: int) -> np.ndarray:
     return source.isin(set(taken)).to_numpy()
 
 
-def value_arm(name: str, trees: int, rate: float, data: dict, budget: int, seed: int, n_jobs: int, xi, cache: Path):
-    """The retraining game with one coalition model: (LeadShapley, values, contributions, draws, seconds, fits)."""
+def value_arm(name: str, trees: int, rate: float, data: dict, budget: int, seed: int, n_jobs: int, xi, cache: Path,
+              model_seed: int | None = None):
+    """The retraining game with one coalition model (``model_seed``: its row and column subsampling, default
+    ``seed``; the sampler always uses ``seed``): (LeadShapley, values, contributions, draws, seconds, fits)."""
+    model_seed = seed if model_seed is None else model_seed
     make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=trees, learning_rate=rate,  # noqa
-                                                  early_stopping_rounds=None, imbalance="none", random_state=seed)
+                                                  early_stopping_rounds=None, imbalance="none",
+                                                  random_state=model_seed)
     game = RetrainGame(make, data["X_train"], data["Y_train"], data["X_test"], data["Y_test"], data["groups"],
-                       config={"n_estimators": trees, "learning_rate": rate, "seed": seed, "imbalance": "none"},
+                       config={"n_estimators": trees, "learning_rate": rate, "seed": model_seed, "imbalance": "none"},
                        cache_dir=cache, n_jobs=n_jobs, progress=True)
     estimate = lambda g: odd_regression_shapley(g, random_state=seed, tol=0.0, max_evaluations=budget)  # noqa
     t0 = time.perf_counter()
@@ -83,7 +91,7 @@ def value_arm(name: str, trees: int, rate: float, data: dict, budget: int, seed:
     seconds = time.perf_counter() - t0
     values, contrib = game.record_contributions()
     draws = replayed_draws(estimate, res, values, contrib, xi, game.players, game.outputs, name)
-    print(f"arm {name}: {trees} trees at learning rate {rate}: {game.fits} fits ({game.hits} from cache) in "
+    print(f"arm {name}: {trees} trees at learning rate {rate}, model seed {model_seed}: {game.fits} fits ({game.hits} from cache) in "
           f"{seconds:.0f} s", flush=True)
     return {"result": res, "values": values, "contrib": contrib, "draws": draws, "seconds": seconds,
             "fits": game.fits, "estimate": estimate, "players": game.players, "outputs": game.outputs}
@@ -144,6 +152,9 @@ def main() -> None:
     ap.add_argument("--heldout", type=float, default=0.25, help="share of records held out (--split source)")
     ap.add_argument("--fast-trees", type=int, default=100)
     ap.add_argument("--fast-rate", type=float, default=0.3)
+    ap.add_argument("--fast-seed", type=int, default=None,
+                    help="the second arm's model seed (default: the study's); with the study's trees and rate, the "
+                         "seed-to-seed variation every other difference is to be judged against")
     ap.add_argument("--rehearsal-root", type=Path, default=Path("artifacts") / "rehearsal")
     ap.add_argument("--out", type=Path, default=Path("artifacts") / "bench_retrain_model")
     ap.add_argument("--n-jobs", type=int, default=2)
@@ -180,10 +191,12 @@ def main() -> None:
     cache = args.out / ".cache" / f"{args.records}_{args.split}"
     study = value_arm("study", cfg.retrain_n_estimators, cfg.retrain_learning_rate, data, args.budget, cfg.seed,
                       args.n_jobs, xi, cache)
-    fast = value_arm("fast", args.fast_trees, args.fast_rate, data, args.budget, cfg.seed, args.n_jobs, xi, cache)
+    fast = value_arm("fast", args.fast_trees, args.fast_rate, data, args.budget, cfg.seed, args.n_jobs, xi, cache,
+                     model_seed=args.fast_seed)
     diff = difference_draws(study, fast, xi)
     table = compare(study, fast, diff, n_pos, n_neg, cfg.min_heldout_positives)
-    table.to_csv(args.out / f"compare_{args.records}_{args.budget}_{args.split}.csv")
+    arm = f"{args.fast_trees}_{args.fast_rate:g}_seed{cfg.seed if args.fast_seed is None else args.fast_seed}"
+    table.to_csv(args.out / f"compare_{args.records}_{args.budget}_{args.split}_{arm}.csv")
     pd.set_option("display.width", 250)
     print(table.round(3).to_string())
     r = table[table.status == "ranked"]
