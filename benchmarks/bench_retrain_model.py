@@ -37,7 +37,6 @@ find changes more easily, not less. Tables go to ``--out``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -52,12 +51,12 @@ from rehearsal import SOURCES_FILE, RehearsalSpec, build_rehearsal  # noqa: E402
 
 from ecgfeat.importance import RetrainGame, odd_regression_shapley  # noqa: E402
 from ecgfeat.importance.inference import TableGame, holm, multiplier_weights, replayed_draws  # noqa: E402
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier  # noqa: E402
 from ecgfeat.features.lead_groups import LeadGroups  # noqa: E402
 from ecgfeat.models.lead_sets import LeadSubsetSelector  # noqa: E402
 from ecgfeat.models.metrics import scorable_labels  # noqa: E402
 from ecgfeat.records.splits import assign_folds  # noqa: E402
 from ecgfeat.study.data import load_data  # noqa: E402
+from ecgfeat.study.importance_step import coalition_model_maker  # noqa: E402
 
 
 def lead_groups(X: pd.DataFrame) -> LeadGroups:
@@ -76,23 +75,22 @@ def heldout_by_source(source: pd.Series, share: float, seed: int) -> np.ndarray:
 
 def value_arm(name: str, trees: int, rate: float, data: dict, budget: int, seed: int, n_jobs: int, xi, cache: Path,
               model_seed: int | None = None):
-    """The retraining game with one coalition model (``model_seed``: its row and column subsampling, default
-    ``seed``; the sampler always uses ``seed``): (LeadShapley, values, contributions, draws, seconds, fits)."""
+    """The retraining game with the study's coalition model at ``trees`` and ``rate`` (``model_seed``: its row and
+    column subsampling, default ``seed``; the sampler always uses ``seed``). Returns a dict: the estimate
+    (``result``), the coalitions' ``values`` and per-record ``contrib``, the multiplier ``draws``, the replayable
+    ``estimate``, wall ``seconds`` and ``fits``, ``players`` and ``outputs``."""
     model_seed = seed if model_seed is None else model_seed
-    make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=trees, learning_rate=rate,  # noqa
-                                                  early_stopping_rounds=None, imbalance="none",
-                                                  random_state=model_seed)
+    make, config = coalition_model_maker(trees, rate, model_seed)
     game = RetrainGame(make, data["X_train"], data["Y_train"], data["X_test"], data["Y_test"], data["groups"],
-                       config={"n_estimators": trees, "learning_rate": rate, "seed": model_seed, "imbalance": "none"},
-                       cache_dir=cache, n_jobs=n_jobs, progress=True)
+                       config=config, cache_dir=cache, n_jobs=n_jobs, progress=True)
     estimate = lambda g: odd_regression_shapley(g, random_state=seed, tol=0.0, max_evaluations=budget)  # noqa
     t0 = time.perf_counter()
     res = estimate(game)
     seconds = time.perf_counter() - t0
     values, contrib = game.record_contributions()
     draws = replayed_draws(estimate, res, values, contrib, xi, game.players, game.outputs, name)
-    print(f"arm {name}: {trees} trees at learning rate {rate}, model seed {model_seed}: {game.fits} fits ({game.hits} from cache) in "
-          f"{seconds:.0f} s", flush=True)
+    print(f"arm {name}: {trees} trees at learning rate {rate}, model seed {model_seed}: {game.fits} fits "
+          f"({game.hits} from cache) in {seconds:.0f} s", flush=True)
     return {"result": res, "values": values, "contrib": contrib, "draws": draws, "seconds": seconds,
             "fits": game.fits, "estimate": estimate, "players": game.players, "outputs": game.outputs}
 
@@ -205,8 +203,8 @@ def main() -> None:
     print(f"largest |Δφ| {r.max_abs_dphi.max():.4f} AUROC = {r.max_dphi_over_study_se.max():.2f} × the study arm's "
           f"SE; leads changed (Holm) in {int((r.leads_changed_holm != '-').sum())} labels; Kendall τ median "
           f"{r.kendall_tau.median():.2f} (min {r.kendall_tau.min():.2f}); same top lead {int(r.same_top1.sum())}/"
-          f"{len(r)}, same top 3 {int(r.same_top3.sum())}/{len(r)}; supported pairs study {r.supported_pairs_study.sum()}"
-          f", lost {r.pairs_lost.sum()}, reversed {r.pairs_reversed.sum()}")
+          f"{len(r)}, same top 3 {int(r.same_top3.sum())}/{len(r)}; supported pairs study "
+          f"{r.supported_pairs_study.sum()}, lost {r.pairs_lost.sum()}, reversed {r.pairs_reversed.sum()}")
     known = study["fits"] > 0 and fast["fits"] > 0
     ratio = f"{study['seconds'] / fast['seconds']:.2f}" if known else "n/a (fits from cache)"
     print(f"fit wall time: study {study['seconds']:.0f} s, fast {fast['seconds']:.0f} s; study/fast = {ratio}")

@@ -173,12 +173,12 @@ COALITION_MODEL_VARIANTS = {"100 trees, learning rate 0.3": {"n_estimators": 100
 
 
 def _coalition_model(cfg: StudyConfig, **kw):
-    """The retraining game's model of one 6-lead coalition (the sampler's mean coalition size), no early stop."""
-    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+    """The retraining game's model of one 6-lead coalition (the sampler's mean coalition size); ``kw`` overrides
+    the configuration's trees and rate or adds classifier parameters."""
+    from ecgfeat.study.importance_step import coalition_model
 
-    kw.setdefault("n_estimators", cfg.retrain_n_estimators)
-    return LeadGroupedXGBClassifier(leads=["I", "II", "III", "V1", "V2", "V3"], early_stopping_rounds=None,
-                                    imbalance="none", random_state=0, **kw)
+    kw = {"n_estimators": cfg.retrain_n_estimators, "learning_rate": cfg.retrain_learning_rate, **kw}
+    return coalition_model(["I", "II", "III", "V1", "V2", "V3"], seed=0, **kw)
 
 
 def unit_costs(features: Path, per_record: dict, n_jobs: int) -> tuple[pd.DataFrame, pd.DataFrame]:

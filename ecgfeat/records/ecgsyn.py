@@ -3,7 +3,7 @@
 ECGSYN moves a point around the unit circle at angular velocity ω(t) = 2π / RR(t) and pushes its height z past five
 Gaussian events (P, Q, R, S, T at angles θ_i with heights a_i and widths b_i, in radians):
 
-    dz/dt = −Σ_i a_i Δθ_i exp(−Δθ_i² / (2 b_i²)) − (z − z_0(t)),   Δθ_i = (θ − θ_i) wrapped to (−π, π]
+    dz/dt = −Σ_i a_i Δθ_i exp(−Δθ_i² / (2 b_i²)) − (z − z_0(t)),  Δθ_i = (θ − θ_i) wrapped to (−π, π]
 
 with z_0 a 0.25 Hz respiratory baseline of 5 µV. The reference implementation (and NeuroKit2's ``ecgsyn``)
 integrates the three-dimensional system with an adaptive Runge-Kutta solver whose step control amplifies rounding
@@ -16,6 +16,8 @@ arrhythmia at 0.25 Hz, LF/HF ratio 0.5), synthesised as an explicit sum of cosin
 goes through BLAS or an FFT.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 from scipy.signal import lfilter
@@ -31,7 +33,7 @@ WARM_UP_S = 5.0
 
 
 def rr_tachogram(heart_rate: float, rng: np.random.Generator, hr_std: float = 1.0,
-                 lf_hf: float = 0.5, n_frequencies: int = 128) -> callable:
+                 lf_hf: float = 0.5, n_frequencies: int = 128) -> Callable[[np.ndarray | float], np.ndarray]:
     """RR(t) in seconds: mean 60 / ``heart_rate`` (beats/min), SD 60·``hr_std`` / heart_rate², power spectrum two
     Gaussians (0.1 Hz and 0.25 Hz, SD 0.01 Hz, LF/HF power ``lf_hf``), as a sum of cosines on a frequency grid
     with uniform random phases. Returns a function of time (s)."""
@@ -50,7 +52,8 @@ def rr_tachogram(heart_rate: float, rng: np.random.Generator, hr_std: float = 1.
     return rr
 
 
-def r_peak_times(start_s: float, end_s: float, rr, rng: np.random.Generator) -> np.ndarray:
+def r_peak_times(start_s: float, end_s: float, rr: Callable[[float], np.ndarray],
+                 rng: np.random.Generator) -> np.ndarray:
     """R-peak times (s) covering [start_s, end_s] with one beat either side: the first R peak falls at a uniform
     random point of its beat before ``start_s``, each next one RR(t) after the previous."""
     first = start_s - float(rr(start_s)[0]) * rng.uniform(0.0, 1.0)
@@ -84,7 +87,8 @@ def ecgsyn(duration_s: float, sampling_rate: float, heart_rate: float, rng: np.r
         d = np.mod(theta - theta_i + np.pi, 2 * np.pi) - np.pi
         forcing -= a_i * d * np.exp(-0.5 * (d / b_i) ** 2)
     z_base = 0.005 * np.sin(2 * np.pi * 0.25 * t)
-    # dz/dt = forcing + z_base − z, the forcing held over each step h: z' = e^{−h} z + (1 − e^{−h})(forcing + z_base)
+    # dz/dt = forcing + z_base − z with the forcing held over each step h:
+    # z' = e^{−h} z + (1 − e^{−h})(forcing + z_base)
     decay = np.exp(-1.0 / fs_int)
     z = lfilter([1.0 - decay], [1.0, -decay], forcing + z_base, zi=[0.04 * decay])[0]
     z = z[lead_in::INTERNAL_FACTOR]

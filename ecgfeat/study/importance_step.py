@@ -3,8 +3,9 @@ records, lead-set searches, Monte Carlo convergence and the retraining game."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -154,6 +155,23 @@ def _lead_set_search(cfg, ctx) -> pd.DataFrame:
     return pd.concat(sets, ignore_index=True)
 
 
+def coalition_model(leads: Sequence[str], n_estimators: int, learning_rate: float, seed: int,
+                    **kwargs) -> LeadGroupedXGBClassifier:
+    """The retraining game's model of one lead coalition: no early stopping (every coalition gets the same trees)
+    and no class weights (calibrated probabilities, like v(∅) = the training prevalence); ``kwargs`` go to the
+    classifier."""
+    return LeadGroupedXGBClassifier(leads=list(leads), n_estimators=n_estimators, learning_rate=learning_rate,
+                                    early_stopping_rounds=None, imbalance="none", random_state=seed, **kwargs)
+
+
+def coalition_model_maker(n_estimators: int, learning_rate: float, seed: int
+                          ) -> tuple[Callable[[Sequence[str]], LeadGroupedXGBClassifier], dict]:
+    """(leads → unfitted :func:`coalition_model`, the configuration that keys its cached predictions in
+    :class:`~ecgfeat.importance.RetrainGame`)."""
+    make = partial(coalition_model, n_estimators=n_estimators, learning_rate=learning_rate, seed=seed)
+    return make, {"n_estimators": n_estimators, "learning_rate": learning_rate, "seed": seed, "imbalance": "none"}
+
+
 def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
     """The retraining value function (Monte Carlo, coalition models cached on disk), CIs over the same records;
     adds its draws to ``ctx['draws']`` and its tables to ``out``."""
@@ -163,14 +181,9 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
     budget = cfg.retrain_pairs if cfg.retrain_method == "permutation" else cfg.retrain_evaluations
     if rl and budget > 0:
         t0 = time.perf_counter()
-        make = lambda leads: LeadGroupedXGBClassifier(leads=leads, n_estimators=cfg.retrain_n_estimators,  # noqa
-                                                      learning_rate=cfg.retrain_learning_rate,
-                                                      early_stopping_rounds=None, imbalance="none",
-                                                      random_state=cfg.seed)
+        make, config = coalition_model_maker(cfg.retrain_n_estimators, cfg.retrain_learning_rate, cfg.seed)
         rg = RetrainGame(make, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl], model.lead_groups_,
-                         config={"n_estimators": cfg.retrain_n_estimators, "learning_rate": cfg.retrain_learning_rate,
-                                 "seed": cfg.seed, "imbalance": "none"},
-                         cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs,
+                         config=config, cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs,
                          progress=progress)
 
         estimate = _sampler(cfg, budget, cfg.retrain_method)
