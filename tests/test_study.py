@@ -149,3 +149,31 @@ def test_retraining_learning_rate_reaches_the_coalition_models_and_their_cache_k
     for bad in (0, 1.5, -0.1):
         with pytest.raises(ConfigError, match="retrain_learning_rate"):
             StudyConfig(source="synthetic", retrain_learning_rate=bad)
+
+
+def test_refitted_coalitions_put_the_fit_to_fit_variation_into_the_retraining_intervals_only(tmp_path):
+    """retrain_refits > 0: the retraining rows of lead_importance.csv carry a refit SE > 0 that is part of their
+    total SE, and the masked games' rows none; the estimates are those of the run without refits (the refits only
+    measure the variation); retrain_refits = 0 gives refit SE 0 (intervals conditional on the fitted models)."""
+    from ecgfeat.exceptions import ConfigError
+    from ecgfeat.study import StudyConfig, run_study
+
+    tables = {}
+    for refits in (0, 12):
+        cfg = StudyConfig(name="refit", source="synthetic", synthetic_records=80, n_boot=20, n_folds=3,
+                          lead_sets=["12-lead"], local_rows=10, n_estimators=20, retrain_labels=["RSR_V1"],
+                          retrain_evaluations=46, retrain_n_estimators=10, retrain_refits=refits, k_max=1,
+                          exhaustive_up_to=1, min_positives=5, min_heldout_positives=5, n_draws=50, n_jobs=1)
+        run = run_study(cfg, artifacts=tmp_path, run_id=f"refit{refits}", progress=False)
+        tables[refits] = pd.read_csv(run / "tables" / "lead_importance.csv")
+    without, with_ = tables[0], tables[12]
+    retrain = with_[with_.value_function == "retrain"].dropna(subset=["estimate"])
+    assert len(retrain) and (retrain.refit_se > 0).all()
+    np.testing.assert_allclose(retrain.total_se ** 2,
+                               retrain.data_se ** 2 + retrain.mc_se ** 2 + retrain.refit_se ** 2, rtol=1e-9)
+    assert (with_.loc[with_.value_function != "retrain", "refit_se"] == 0).all()
+    assert (without.refit_se.fillna(0) == 0).all()
+    np.testing.assert_allclose(with_.estimate, without.estimate, equal_nan=True)
+    assert (retrain.total_se.to_numpy() >= without.loc[retrain.index, "total_se"].to_numpy() - 1e-12).all()
+    with pytest.raises(ConfigError, match="retrain_refits"):
+        StudyConfig(source="synthetic", retrain_refits=-1)

@@ -25,9 +25,17 @@ through the same estimator. From them we get:
 Unlike a record bootstrap, nothing is re-predicted, so the cost is one pass over the coalitions. Monte Carlo
 error (coalition sampling) is independent of the records' sampling and adds in variance.
 
-Not included: the variation of refitting the models on another training sample. The intervals are conditional on
-the fitted models. ``benchmarks/bench_importance_calibration.py`` measures coverage against population values
-computed on 10^5 independent records.
+**Refitting (the retraining game).** A coalition model's held-out score also varies from fit to fit (XGBoost's
+row and column subsampling): ``v̂(S) = v̄(S) + η(S)``, with ``v̄`` the mean over fits. Its Shapley values are those
+of ``v̄`` plus the same combination of the ``η``. Refitting a random subset of the evaluated coalitions with a
+second seed estimates, per output, ``σ² = mean((v̂₂(S) − v̂₁(S))²) / 2`` (:func:`refit_variance`); draws of
+independent ``η(S) ~ N(0, σ²)`` (none for ∅, whose value is the prior) are pushed through the same estimator
+(``refit_draws``) and add in variance. On a rehearsal (``benchmarks/bench_retrain_model.py``) the fit noise of two
+coalitions sharing all but one lead was nearly uncorrelated (r ≤ 0.23, median 0.04 over 10 labels).
+
+Not included: the variation of refitting the models on another training sample (training records, as opposed to
+seeds). The intervals are conditional on the training records. ``benchmarks/bench_importance_calibration.py``
+measures coverage against population values computed on 10^5 independent records.
 """
 from __future__ import annotations
 
@@ -139,6 +147,9 @@ class ShapleyDraws:
     mc_se : (n_players, n_outputs) Monte Carlo standard error (zeros for exact enumeration)
     v_none, v_all : (n_outputs,) v(∅) and v(all leads)
     n_records : records the values were computed on
+    refit_draws : (n_draws, n_players, n_outputs) deviations from ``estimate`` due to refitting the models (the
+        retraining game with refits), else None
+    refit_coalitions : coalitions refitted to estimate the refit variance (0: none)
     """
 
     estimate: np.ndarray
@@ -151,24 +162,35 @@ class ShapleyDraws:
     n_records: int
     value_function: str = ""
     method: str = "exact"
+    refit_draws: np.ndarray | None = None
+    refit_coalitions: int = 0
 
     @property
     def data_se(self) -> np.ndarray:
         return self.draws.std(axis=0, ddof=1)
 
     @property
+    def refit_se(self) -> np.ndarray:
+        """Standard error from refitting the models (zeros when the models are fitted once and held fixed)."""
+        if self.refit_draws is None:
+            return np.zeros_like(self.estimate)
+        return self.refit_draws.std(axis=0, ddof=1)
+
+    @property
     def total_se(self) -> np.ndarray:
-        return np.sqrt(self.data_se ** 2 + self.mc_se ** 2)
+        return np.sqrt(self.data_se ** 2 + self.mc_se ** 2 + self.refit_se ** 2)
 
     def total_draws(self, random_state: int = 0) -> np.ndarray:
-        """Draws with independent Monte Carlo noise added (data and Monte Carlo uncertainty together)."""
+        """Draws with independent Monte Carlo noise and the refit deviations added (data, Monte Carlo and refit
+        uncertainty together)."""
+        total = self.draws if self.refit_draws is None else self.draws + self.refit_draws
         if not np.any(self.mc_se):
-            return self.draws
+            return total
         noise = np.random.default_rng(random_state).standard_normal(self.draws.shape) * self.mc_se
-        return self.draws + noise
+        return total + noise
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Long table per output and lead: estimate, data_se, mc_se, total_se, normal CI (level 1 − alpha),
+        """Long table per output and lead: estimate, data_se, mc_se, refit_se, total_se, normal CI (level 1 − alpha),
         p_top1, p_top3, and p_holm: Holm-adjusted one-sided p-value of 'this lead adds to the score' (φ > 0)
         within the output (family: the leads)."""
         z = float(norm.ppf(1 - alpha / 2))
@@ -187,7 +209,8 @@ class ShapleyDraws:
             for i, lead in enumerate(self.players):
                 rows.append({"label": out, "lead": lead, "value_function": self.value_function,
                              "estimate": est[i], "ci_low": est[i] - z * se[i], "ci_high": est[i] + z * se[i],
-                             "data_se": self.data_se[i, k], "mc_se": self.mc_se[i, k], "total_se": se[i],
+                             "data_se": self.data_se[i, k], "mc_se": self.mc_se[i, k],
+                             "refit_se": self.refit_se[i, k], "total_se": se[i],
                              "p_top1": p_top1[i], "p_top3": p_top3[i], "p_holm": p_holm[i],
                              "n_records": self.n_records})
         return pd.DataFrame(rows)
@@ -336,16 +359,54 @@ class TableGame(Game):
 
 def replayed_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley, values: dict[int, np.ndarray],
                    contributions: dict[int, np.ndarray], multipliers: np.ndarray, players: list[str],
-                   outputs: list[str], value_function: str = "") -> ShapleyDraws:
+                   outputs: list[str], value_function: str = "", *, refit: tuple[np.ndarray, int] | None = None,
+                   refit_seed: int = 0) -> ShapleyDraws:
     """Draws for a Monte Carlo estimate of a global game: the estimator (deterministic given its seed, budget and
     tol=0) is replayed on a :class:`TableGame` whose rows are the multiplier draws of the coalitions it evaluated.
 
     values : code → (n_outputs,) value of each evaluated coalition; contributions : code → (n_records, n_outputs)
+    refit : (per-output variance of a coalition's value from refitting, coalitions it was estimated from), as
+        :func:`refit_variance` returns; adds ``refit_draws`` (noise drawn with ``refit_seed``)
     """
     deltas = {code: np.zeros((len(multipliers), len(v))) if contributions.get(code) is None
               else multipliers @ contributions[code] for code, v in values.items()}
     n_records = next(iter(contributions.values())).shape[0] if contributions else 0
-    return _replay(estimator, result, values, deltas, n_records, players, outputs, value_function)
+    draws = _replay(estimator, result, values, deltas, n_records, players, outputs, value_function)
+    if refit is not None:
+        variance, n_refits = refit
+        draws.refit_draws = refit_draws(estimator, result, values, variance, len(multipliers), refit_seed, players,
+                                        outputs)
+        draws.refit_coalitions = int(n_refits)
+    return draws
+
+
+def refit_variance(values: dict[int, np.ndarray], refit_values: dict[int, np.ndarray]) -> tuple[np.ndarray, int]:
+    """Per-output variance of one coalition's value from refitting its model: ``mean((v₂ − v₁)²) / 2`` over the
+    coalitions in both (∅ excluded: its value is the prior, not a fit), NaN where an output has no finite pair.
+    Returns (variance (n_outputs,), coalitions used)."""
+    codes = sorted(c for c in refit_values if c != 0 and c in values)
+    if not codes:
+        raise ValueError("no refitted coalition besides ∅ is among the evaluated ones")
+    d = np.array([np.asarray(refit_values[c], float) - np.asarray(values[c], float) for c in codes])
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(d)
+        variance = np.where(finite.any(axis=0), np.nansum(d ** 2, axis=0) / np.maximum(finite.sum(axis=0), 1) / 2,
+                            np.nan)
+    return variance, len(codes)
+
+
+def refit_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley, values: dict[int, np.ndarray],
+                variance: np.ndarray, n_draws: int, random_state: int, players: list[str],
+                outputs: list[str]) -> np.ndarray:
+    """(n_draws, n_players, n_outputs) deviations of the estimate when every evaluated coalition but ∅ gets
+    independent noise ``N(0, variance)`` (per output): the estimator replayed on the noisy values."""
+    rng = np.random.default_rng(random_state)
+    sd = np.sqrt(np.nan_to_num(np.asarray(variance, float)))
+    table = {code: np.asarray(v, float).reshape(1, -1) + (0.0 if code == 0 else
+                                                         rng.standard_normal((n_draws, len(sd))) * sd)
+             for code, v in sorted(values.items())}
+    table = {code: np.broadcast_to(v, (n_draws, v.shape[1])) for code, v in table.items()}
+    return estimator(TableGame(players, outputs, table)).values - result.values[0][None]
 
 
 def _replay(estimator, result: LeadShapley, values: dict[int, np.ndarray], deltas: dict[int, np.ndarray],
@@ -408,8 +469,8 @@ def sampled_global_draws(game: GlobalScoreGame, multipliers: np.ndarray,
 
 # ------------------------------------------------------------------------------------------- reporting
 IMPORTANCE_COLUMNS = ["label", "lead", "value_function", "estimate", "ci_low", "ci_high", "mc_se", "p_top1",
-                      "p_top3", "n_pos_heldout", "n_neg_heldout", "status", "data_se", "total_se", "p_holm",
-                      "n_records"]
+                      "p_top3", "n_pos_heldout", "n_neg_heldout", "status", "data_se", "refit_se", "total_se",
+                      "p_holm", "n_records"]
 
 
 def lead_importance_table(results: list[ShapleyDraws], n_pos: dict[str, int], n_neg: dict[str, int],

@@ -96,6 +96,11 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     insufficient = [lab for lab in counts.index if lab not in ranked]
     table = results.lead_importance
     sampled_bg = getattr(cfg, "background_game_evaluations", 0)  # absent from runs made before the option
+    refits = getattr(cfg, "retrain_refits", 0) if results.retrain_auroc is not None else 0
+    conditional = (f"The retraining intervals also contain the coalition models' fit-to-fit variation (their row "
+                   f"and column subsampling), measured by refitting {refits} of the evaluated coalitions with a "
+                   "second model seed (column `refit_se`); every interval is conditional on the training records. "
+                   if refits else "The intervals are conditional on the fitted models. ")
     lines += ["## Lead importance", "",
               f"Model: 12-lead, lead dropout {cfg.importance_lead_dropout} (every lead dropped in "
               f"{cfg.importance_empty_dropout:.0%} of dropout rows), no class weights, trained on folds "
@@ -115,7 +120,7 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               f"coalition's DeLong influence contributions ({cfg.n_draws} joint draws shared by every value "
               "function), pushed through the Shapley estimator; Monte Carlo error (retraining" + (
                   ", background" if sampled_bg else "") + ") added in "
-              "variance. The intervals are conditional on the fitted models. Calibrated by simulation in "
+              "variance. " + conditional + "Calibrated by simulation in "
               "`benchmarks/bench_importance_calibration.py`. A lead counts as contributing when its Holm-adjusted "
               "one-sided p-value over the leads is < 0.05 (solid bars; hatched bars are not supported). "
               "Full table: `tables/lead_importance.csv`.", "",

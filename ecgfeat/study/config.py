@@ -66,6 +66,8 @@ class StudyConfig:
     retrain_pairs: int = 10  # permutation: antithetic pairs
     retrain_n_estimators: int = 60  # trees of each coalition model
     retrain_learning_rate: float = 0.1  # of each coalition model (benchmarks/bench_retrain_model.py compares)
+    retrain_refits: int = 32  # evaluated coalitions refitted with a second model seed: their fit-to-fit variance
+    # joins the retraining game's CIs (0: intervals conditional on the fitted models)
     k_max: int = 6
     min_heldout_positives: int = 10  # labels with fewer held-out positives (or negatives) are listed, not ranked
     importance_empty_dropout: float = 0.05  # share of dropout rows with every lead missing (v(∅) = prevalence)
@@ -103,6 +105,7 @@ class StudyConfig:
                 fail(key, f"is not one of {list(allowed)}")
         minimum = {"synthetic_records": 20, "min_positives": 1, "n_estimators": 1, "n_folds": 2, "n_boot": 0,
                    "local_rows": 1, "retrain_evaluations": 0, "retrain_pairs": 0, "retrain_n_estimators": 1,
+                   "retrain_refits": 0,
                    "background_game_evaluations": 0,
                    "k_max": 1, "exhaustive_up_to": 0, "seed": 0,
                    "min_heldout_positives": 2, "background_rows": 1, "n_draws": 50}

@@ -15,14 +15,15 @@ from ..importance import (Game, GlobalScoreGame, LeadShapley, MaskedModelGame, R
                           odd_regression_shapley, permutation_shapley, regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
 from ..importance.inference import (auroc_interval, exact_global_draws, lead_importance_table, multiplier_weights,
-                                    rank_agreement, replayed_draws, sampled_global_draws, score_contributions)
+                                    rank_agreement, refit_variance, replayed_draws, sampled_global_draws,
+                                    score_contributions)
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
 from .step_clock import StepClock
 
 #: the importance step's random streams, independent of each other and of the fold assignment (seeded by cfg.seed)
-IMPORTANCE_STREAMS = ("multipliers", "background")
+IMPORTANCE_STREAMS = ("multipliers", "background", "refit_model", "refit_coalitions", "refit_noise")
 
 
 def lead_importance_step(cfg, X, Y, folds, cache_dir: Path, progress: bool = False,
@@ -192,7 +193,14 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                if cfg.retrain_method == "permutation"
                else f"{cfg.retrain_method} Monte Carlo over {res.n_evaluations} lead coalitions")
         values, contrib = rg.record_contributions()
-        draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain")
+        seeds = stream_seeds(cfg.seed, IMPORTANCE_STREAMS)
+        refit = _refit_variance(cfg, values, seeds, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl],
+                                model.lead_groups_, cache_dir, progress)
+        draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain",
+                                          refit=refit, refit_seed=seeds["refit_noise"])
+        if refit is not None:
+            how += (f"; fit-to-fit variation from {refit[1]} of them refitted with a second model seed, in the "
+                    "intervals")
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
         # masked (missing) vs retrained score of every coalition the retraining game evaluated
@@ -206,6 +214,24 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
         out["masked_vs_retrained"] = pd.DataFrame(cmp)
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
                    retrain_seconds=time.perf_counter() - t0, retrain_how=how)
+
+
+def _refit_variance(cfg, values: dict[int, np.ndarray], seeds: dict[str, int], X_train, Y_train, X_test, Y_test,
+                    lead_groups, cache_dir: Path, progress) -> tuple[np.ndarray, int] | None:
+    """Per-label variance of a coalition's held-out AUROC from refitting its model: ``cfg.retrain_refits`` of the
+    evaluated coalitions (∅ excluded: it is the prior), drawn at random, refitted with a second model seed (cached
+    like the first); None when no refits are asked for."""
+    candidates = sorted(c for c in values if c != 0)
+    if cfg.retrain_refits <= 0 or not candidates:
+        return None
+    chosen = np.random.default_rng(seeds["refit_coalitions"]).choice(
+        candidates, min(cfg.retrain_refits, len(candidates)), replace=False)
+    make, config = coalition_model_maker(cfg.retrain_n_estimators, cfg.retrain_learning_rate,
+                                         seeds["refit_model"] % 2 ** 31)
+    refit_game = RetrainGame(make, X_train, Y_train, X_test, Y_test, lead_groups, config=config,
+                             cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs, progress=progress)
+    refitted = refit_game(coalition_masks(sorted(int(c) for c in chosen), refit_game.n_players))[:, 0, :]
+    return refit_variance(values, dict(zip(sorted(int(c) for c in chosen), refitted)))
 
 
 def _sampler(cfg, budget: int, method: str = "odd-regression") -> Callable[[Game], LeadShapley]:

@@ -8,10 +8,10 @@ import pytest
 
 from ecgfeat.importance import (GlobalScoreGame, RetrainGame, exact_shapley, odd_regression_shapley,
                                 regression_shapley)
-from ecgfeat.importance.coalitions import CachedGame
-from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, rank_agreement,
-                                          replayed_draws, sampled_global_draws, score_contributions,
-                                          shapley_coefficients)
+from ecgfeat.importance.coalitions import CachedGame, coalition_codes
+from ecgfeat.importance.inference import (Z95, TableGame, exact_global_draws, holm, multiplier_weights,
+                                          rank_agreement, refit_variance, replayed_draws, sampled_global_draws,
+                                          score_contributions, shapley_coefficients)
 from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
 from ecgfeat.study.calibration import calibration_replication, summarise_calibration
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
@@ -253,3 +253,74 @@ def test_auroc_intervals_stay_within_zero_and_one_and_a_perfect_separation_is_no
     # 10 positives all above 300 negatives: the data do not prove an AUROC of exactly 1
     assert high[4] == 1 and 0.9 < low[4] < 1 and low[5] == 0 and 0 < high[5] < 0.1
     np.testing.assert_allclose(low[4], 1 - high[5])
+
+
+class _RecordingTable(TableGame):
+    """A table game that remembers the coalitions it was asked for."""
+
+    def __call__(self, masks):
+        self.asked = getattr(self, "asked", set()) | {int(c) for c in coalition_codes(masks)}
+        return super().__call__(masks)
+
+
+def _noisy_fits(v_bar: dict[int, np.ndarray], sigma: np.ndarray, rng: np.random.Generator) -> dict[int, np.ndarray]:
+    """One fit of every coalition: the mean-over-fits value plus independent N(0, σ²) noise (∅: the prior)."""
+    return {c: v if c == 0 else v + rng.standard_normal(v.shape) * sigma for c, v in v_bar.items()}
+
+
+def test_refit_variance_is_half_the_mean_squared_difference_of_two_fits_and_skips_the_empty_coalition():
+    values = {0: np.array([0.5, 0.5]), 1: np.array([0.6, 0.7]), 2: np.array([0.8, np.nan]), 3: np.array([0.9, 0.9])}
+    refit = {0: np.array([0.9, 0.9]), 1: np.array([0.7, 0.7]), 3: np.array([0.6, 0.8]), 7: np.array([0.1, 0.1])}
+    variance, n = refit_variance(values, refit)
+    assert n == 2  # codes 1 and 3: ∅ is the prior, code 7 was never evaluated
+    np.testing.assert_allclose(variance, [(0.1 ** 2 + 0.3 ** 2) / 4, (0.0 + 0.1 ** 2) / 4])
+    with pytest.raises(ValueError, match="no refitted coalition"):
+        refit_variance(values, {0: np.array([0.5, 0.5])})
+
+
+def test_refit_draws_give_the_analytic_standard_error_of_exact_shapley_under_independent_fit_noise():
+    """Exact enumeration is linear: the SE from fit noise σ is σ·sqrt(Σ_S c_i(S)²) over the non-empty coalitions."""
+    players, outputs, n = ["a", "b", "c", "d"], ["y"], 4
+    rng = np.random.default_rng(0)
+    values = {c: np.array([rng.uniform(0.5, 1.0)]) for c in range(2 ** n)}
+    estimator = exact_shapley
+    result = estimator(TableGame(players, outputs, {c: v[None] for c, v in values.items()}))
+    draws = replayed_draws(estimator, result, values, {}, np.zeros((4000, 0)), players, outputs,
+                           refit=(np.array([0.02 ** 2]), 30), refit_seed=3)
+    coef = shapley_coefficients(n)  # (2^n, n): φ = coefᵀ v
+    analytic = 0.02 * np.sqrt((coef[1:] ** 2).sum(axis=0))
+    np.testing.assert_allclose(draws.refit_se[:, 0], analytic, rtol=0.05)
+    np.testing.assert_allclose(draws.total_se, draws.refit_se)  # no records, exact: refit is the only error
+    assert draws.refit_coalitions == 30 and "refit_se" in draws.summary().columns
+
+
+def test_intervals_with_refits_cover_the_mean_over_fits_and_without_them_do_not():
+    """Two fits per replication: the estimate from the first, σ² from 12 refitted coalitions of the second. The
+    target is the Shapley value of the mean-over-fits game. With the refit variance the 95 % intervals cover it
+    about 95 % of the time (0.966 here; the records add nothing); holding the fitted models fixed, 0.73."""
+    players, outputs, n = ["a", "b", "c", "d", "e"], ["y", "z"], 5
+    rng = np.random.default_rng(11)
+    v_bar = {c: np.array([0.5 + 0.08 * bin(c).count("1") + 0.03 * (c & 1), 0.5 + 0.02 * bin(c).count("1")])
+             for c in range(2 ** n)}
+    v_bar[0] = np.array([0.5, 0.5])
+    sigma = np.array([0.03, 0.01])
+    truth = exact_shapley(TableGame(players, outputs, {c: v[None] for c, v in v_bar.items()})).values[0]
+
+    def estimator(g):
+        return odd_regression_shapley(g, random_state=0, tol=0.0, max_evaluations=24)
+
+    covered, covered_fixed = [], []
+    for rep in range(120):
+        fit1, fit2 = _noisy_fits(v_bar, sigma, rng), _noisy_fits(v_bar, sigma, rng)
+        table = _RecordingTable(players, outputs, {c: v[None] for c, v in fit1.items()})
+        result = estimator(table)
+        evaluated = {c: fit1[c] for c in table.asked}
+        refitted = {c: fit2[c] for c in rng.choice(sorted(c for c in evaluated if c), 12, replace=False)}
+        draws = replayed_draws(estimator, result, evaluated, {}, np.zeros((400, 0)), players, outputs,
+                               refit=refit_variance(evaluated, refitted), refit_seed=rep)
+        covered.append(np.abs(draws.estimate - truth) <= Z95 * draws.total_se)
+        fixed_se = np.sqrt(draws.data_se ** 2 + draws.mc_se ** 2)
+        covered_fixed.append(np.abs(draws.estimate - truth) <= Z95 * fixed_se)
+    coverage, coverage_fixed = np.mean(covered), np.mean(covered_fixed)
+    assert 0.90 <= coverage <= 0.985, coverage
+    assert coverage_fixed < 0.85, coverage_fixed  # 0.73 here
