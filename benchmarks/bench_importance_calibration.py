@@ -30,18 +30,20 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
-from ecgfeat.study.calibration import (REPLICATION_VERSION, VALUE_FUNCTIONS, calibration_replication,
-                                      summarise_calibration)
+from ecgfeat.study.calibration import (REFIT_VALUE_FUNCTION, REPLICATION_VERSION, VALUE_FUNCTIONS,
+                                      calibration_replication, summarise_calibration)
 
 
 def _replicate(seed: int, design: CohortDesign, args: argparse.Namespace) -> tuple[int, pd.DataFrame]:
     return seed, calibration_replication(seed, design, n_records=args.records, truth_records=args.truth_records,
-                                         value_functions=tuple(args.value_functions))
+                                         value_functions=tuple(args.value_functions),
+                                         retrain_refits=args.retrain_refits, truth_fits=args.truth_fits)
 
 
 def null_label_tails(rows: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -66,7 +68,12 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=100)
     ap.add_argument("--records", type=int, default=2000)
     ap.add_argument("--truth-records", type=int, default=100_000)
-    ap.add_argument("--value-functions", nargs="+", default=list(VALUE_FUNCTIONS), choices=VALUE_FUNCTIONS)
+    ap.add_argument("--value-functions", nargs="+", default=list(VALUE_FUNCTIONS),
+                    choices=VALUE_FUNCTIONS + (REFIT_VALUE_FUNCTION,))
+    ap.add_argument("--retrain-refits", type=int, default=12,
+                    help=f"{REFIT_VALUE_FUNCTION}: coalitions refitted with a second model seed")
+    ap.add_argument("--truth-fits", type=int, default=4,
+                    help=f"{REFIT_VALUE_FUNCTION}: independently seeded fits of every coalition averaged for the truth")
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("artifacts") / "bench_importance_calibration.csv")
     args = ap.parse_args()
@@ -74,7 +81,9 @@ def main() -> None:
     t0 = time.perf_counter()
     parts_dir = args.out.with_suffix(".parts") / (f"v{REPLICATION_VERSION}_records{args.records}_"
                                                   f"truth{args.truth_records}_"
-                                                  + "-".join(args.value_functions))
+                                                  + "-".join(args.value_functions)
+                                                  + (f"_refits{args.retrain_refits}_fits{args.truth_fits}"
+                                                     if REFIT_VALUE_FUNCTION in args.value_functions else ""))
     parts_dir.mkdir(parents=True, exist_ok=True)
     todo = [seed for seed in range(args.replications) if not (parts_dir / f"seed_{seed}.csv").exists()]
     print(f"{args.replications - len(todo)} replications reused from {parts_dir}", flush=True)
@@ -97,6 +106,15 @@ def main() -> None:
         (rows.total_se ** 2).groupby([rows.value_function, rows.label]).mean() ** 0.5
     print("\nrms(error) / rms(reported SE) per value function and label:")
     print(ratio.unstack("label").round(3).to_string())
+    if (rows.truth_se > 0).any():  # a truth from a few fits has its own error: exact intervals cover it less
+        expected = 2 * norm.cdf(norm.ppf(0.975) * rows.total_se / np.hypot(rows.total_se, rows.truth_se)) - 1
+        share = (rows.refit_se ** 2 / rows.total_se ** 2)
+        print("\ncoverage expected if every interval were exact, given the truth's own error (truth_se: the spread "
+              "of the truth over its fits); the fit-to-fit share of the reported variance:")
+        print(pd.DataFrame({"coverage": inside.groupby(rows.value_function).mean(),
+                            "expected_with_exact_intervals": expected.groupby(rows.value_function).mean(),
+                            "refit_share_of_variance": share.groupby(rows.value_function).mean()}).round(3)
+              .to_string())
     by_lead = inside.groupby([rows.value_function, rows.lead]).mean().unstack("lead")
     print("\ncoverage of 95 % CIs per value function and lead, pooled over the labels:")
     print(by_lead.round(3).to_string())

@@ -218,6 +218,13 @@ class RetrainGame(Game):
     def _key(self, leads: tuple[str, ...]) -> str:
         return content_hash(self._data_key, list(leads), "per-record predictions v2")[:24]
 
+    def refitted(self, make_model: Callable[[tuple[str, ...]], object], config: dict | None = None) -> "RetrainGame":
+        """The same game (data, score, outputs, cache folder, workers) with models from ``make_model``, keyed in
+        the cache by ``config``: for example the same models with another seed."""
+        return RetrainGame(make_model, self.X_train, self.y_train, self.X_test, self.y_test, self.groups,
+                           config=config, score=self.score, cache_dir=self.cache_dir, n_jobs=self.n_jobs,
+                           outputs=self.outputs, progress=self.progress)
+
     def _prior_proba(self) -> np.ndarray:
         """v(∅)'s predictions: the training prevalence of each label for every held-out record (AUROC 0.5)."""
         prior = np.nanmean(self.y_train.to_numpy(), axis=0)

@@ -48,7 +48,7 @@ from scipy.stats import kendalltau, norm, rankdata
 from tqdm.auto import tqdm
 
 from ..scoring import _EPS, SCORES
-from .coalitions import CachedGame, coalition_codes
+from .coalitions import CachedGame, coalition_codes, coalition_masks
 from .exact import all_coalitions, shapley_weights
 from .games import Game, GlobalScoreGame
 from .result import LeadShapley
@@ -393,6 +393,20 @@ def refit_variance(values: dict[int, np.ndarray], refit_values: dict[int, np.nda
         variance = np.where(finite.any(axis=0), np.nansum(d ** 2, axis=0) / np.maximum(finite.sum(axis=0), 1) / 2,
                             np.nan)
     return variance, len(codes)
+
+
+def sampled_refit_variance(game: Game, values: dict[int, np.ndarray], n_refits: int,
+                           random_state: int) -> tuple[np.ndarray, int] | None:
+    """:func:`refit_variance` from ``n_refits`` of the evaluated coalitions ``values`` (∅ excluded: it is the
+    prior), drawn with ``random_state`` and valued again by ``game`` (the same models with another seed, e.g.
+    :meth:`RetrainGame.refitted`); None when none is refitted."""
+    candidates = sorted(c for c in values if c != 0)
+    if n_refits <= 0 or not candidates:
+        return None
+    chosen = sorted(int(c) for c in np.random.default_rng(random_state).choice(
+        candidates, min(n_refits, len(candidates)), replace=False))
+    refitted = game(coalition_masks(chosen, game.n_players))[:, 0, :]
+    return refit_variance(values, dict(zip(chosen, refitted)))
 
 
 def refit_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley, values: dict[int, np.ndarray],

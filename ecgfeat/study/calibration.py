@@ -9,29 +9,38 @@ from scipy.stats import binom, binomtest
 
 from .._random import stream_seeds
 from ..importance import GlobalScoreGame, RetrainGame, exact_shapley, odd_regression_shapley
-from ..importance.inference import exact_global_draws, holm, multiplier_weights, replayed_draws
+from ..importance.inference import (exact_global_draws, holm, multiplier_weights, replayed_draws,
+                                    sampled_refit_variance)
 from ..importance.simulation import CohortDesign, simulate_lead_cohort
 from ..models.classifier import LeadGroupedXGBClassifier
 
 
 VALUE_FUNCTIONS = ("missing", "background", "retrain")
+#: the retraining game with refits as the study runs it (``retrain_refits``): its intervals contain the models'
+#: fit-to-fit variation, and its truth is the Shapley value of the mean over independently seeded fits
+REFIT_VALUE_FUNCTION = "retrain-refit"
 #: bumped whenever a replication's numbers change for the same seed (saved replications are then not reused)
 REPLICATION_VERSION = 3  # 3: the retraining game sampled by odd-regression (the study's default)
-REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model")
+REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model", "refit_model",
+                       "refit_coalitions", "refit_noise", "truth_models")
 
 
 def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *, n_records: int = 2000,
                             heldout_fraction: float = 0.2, truth_records: int = 100_000,
                             background_truth_records: int = 10_000, background_rows: int = 16,
                             value_functions: tuple[str, ...] = VALUE_FUNCTIONS, retrain_evaluations: int = 40,
-                            n_estimators: int = 60, n_draws: int = 400) -> pd.DataFrame:
+                            n_estimators: int = 60, n_draws: int = 400, retrain_refits: int = 12,
+                            truth_fits: int = 4) -> pd.DataFrame:
     """One replication of the calibration study: simulate a cohort, fit the model as the study does (lead dropout,
     all-lead dropout, no class weights), estimate global lead Shapley values of held-out AUROC with their CIs under
     each value function, and compute the population values on an independent sample.
 
     The retraining game is estimated with the study's odd-regression Monte Carlo sampler (``retrain_evaluations``
     distinct coalitions) and its truth is the exact Shapley value over all coalition models' population AUROC.
-    Returns one row per value function, label and lead: estimate, total_se, p_holm, truth.
+    ``'retrain-refit'`` is the same game with ``retrain_refits`` of its coalitions refitted with a second model
+    seed (the study's ``retrain_refits``); its truth is the mean of that exact Shapley value over ``truth_fits``
+    further, independently seeded fits of every coalition model, whose own standard error is ``truth_se``.
+    Returns one row per value function, label and lead: estimate, total_se, p_holm, truth, truth_se.
     """
     seeds = stream_seeds(seed, REPLICATION_STREAMS)
     X, Y = simulate_lead_cohort(n_records, design, random_state=seeds["cohort"])
@@ -42,9 +51,9 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
     X_pop, Y_pop = simulate_lead_cohort(truth_records, design, random_state=seeds["population"])
     rng_background = np.random.default_rng(seeds["background"])
 
-    def make(leads=None, **kw):
+    def make(leads=None, model_seed: int = seeds["model"], **kw):
         return LeadGroupedXGBClassifier(leads=leads, n_estimators=n_estimators, max_depth=3, imbalance="none",
-                                        early_stopping_rounds=None, random_state=seeds["model"] % 2 ** 31, **kw)
+                                        early_stopping_rounds=None, random_state=model_seed % 2 ** 31, **kw)
 
     xi = multiplier_weights(len(X_test), n_draws, random_state=seeds["multipliers"])
     frames = []
@@ -63,27 +72,43 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
                                   empty_output=model.priors_)
             truth = exact_shapley(pop).values[0]
             frames.append(_replication_rows(draws, truth, seed))
-    if "retrain" in value_functions:
+    retrain = [vf for vf in value_functions if vf in ("retrain", REFIT_VALUE_FUNCTION)]
+    if retrain:
         groups = make().fit(X_train.iloc[:50], Y_train.iloc[:50]).lead_groups_
         game = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_test, Y_test, groups)
+
         def estimate(g):
             return odd_regression_shapley(g, random_state=seeds["model"], tol=0.0,
                                           max_evaluations=retrain_evaluations)
         result = estimate(game)
         values, contrib = game.record_contributions()
-        draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain")
-        pop = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_pop, Y_pop, groups)
-        truth = exact_shapley(pop).values[0]
-        frames.append(_replication_rows(draws, truth, seed))
+        if "retrain" in retrain:
+            draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain")
+            pop = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_pop, Y_pop, groups)
+            truth = exact_shapley(pop).values[0]
+            frames.append(_replication_rows(draws, truth, seed))
+        if REFIT_VALUE_FUNCTION in retrain:
+            refit = sampled_refit_variance(game.refitted(lambda leads: make(leads, seeds["refit_model"])), values,
+                                           retrain_refits, seeds["refit_coalitions"])
+            draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs,
+                                   REFIT_VALUE_FUNCTION, refit=refit, refit_seed=seeds["refit_noise"])
+            fit_seeds = [int(child.generate_state(1)[0])
+                         for child in np.random.SeedSequence(seeds["truth_models"]).spawn(truth_fits)]
+            per_fit = np.stack([exact_shapley(RetrainGame(lambda leads, k=k: make(leads, k), X_train, Y_train,
+                                                          X_pop, Y_pop, groups)).values[0] for k in fit_seeds])
+            truth_se = (per_fit.std(axis=0, ddof=1) / np.sqrt(truth_fits) if truth_fits > 1
+                        else np.zeros_like(per_fit[0]))
+            frames.append(_replication_rows(draws, per_fit.mean(axis=0), seed, truth_se))
     return pd.concat(frames, ignore_index=True)
 
 
-def _replication_rows(draws, truth: np.ndarray, seed: int) -> pd.DataFrame:
+def _replication_rows(draws, truth: np.ndarray, seed: int, truth_se: np.ndarray | None = None) -> pd.DataFrame:
     table = draws.summary()
     table["truth"] = truth.T.ravel()  # summary rows: label-major, then lead
+    table["truth_se"] = 0.0 if truth_se is None else truth_se.T.ravel()
     table["seed"] = seed
-    return table[["seed", "value_function", "label", "lead", "estimate", "total_se", "mc_se", "ci_low", "ci_high",
-                  "p_holm", "p_top1", "truth"]]
+    return table[["seed", "value_function", "label", "lead", "estimate", "total_se", "mc_se", "refit_se", "ci_low",
+                  "ci_high", "p_holm", "p_top1", "truth", "truth_se"]]
 
 
 def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesign(), alpha: float = 0.05,

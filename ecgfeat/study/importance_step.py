@@ -15,8 +15,8 @@ from ..importance import (Game, GlobalScoreGame, LeadShapley, MaskedModelGame, R
                           odd_regression_shapley, permutation_shapley, regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
 from ..importance.inference import (auroc_interval, exact_global_draws, lead_importance_table, multiplier_weights,
-                                    rank_agreement, refit_variance, replayed_draws, sampled_global_draws,
-                                    score_contributions)
+                                    rank_agreement, replayed_draws, sampled_global_draws,
+                                    sampled_refit_variance, score_contributions)
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
 from .lead_set_models import lead_set_model
@@ -194,8 +194,8 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                else f"{cfg.retrain_method} Monte Carlo over {res.n_evaluations} lead coalitions")
         values, contrib = rg.record_contributions()
         seeds = stream_seeds(cfg.seed, IMPORTANCE_STREAMS)
-        refit = _refit_variance(cfg, values, seeds, X.loc[~test], Y.loc[~test, rl], X_test, Y_test[rl],
-                                model.lead_groups_, cache_dir, progress)
+        refit = coalition_refit_variance(rg, values, cfg.retrain_refits, cfg.retrain_n_estimators,
+                                         cfg.retrain_learning_rate, seeds["refit_model"], seeds["refit_coalitions"])
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain",
                                           refit=refit, refit_seed=seeds["refit_noise"])
         if refit is not None:
@@ -216,22 +216,14 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                    retrain_seconds=time.perf_counter() - t0, retrain_how=how)
 
 
-def _refit_variance(cfg, values: dict[int, np.ndarray], seeds: dict[str, int], X_train, Y_train, X_test, Y_test,
-                    lead_groups, cache_dir: Path, progress) -> tuple[np.ndarray, int] | None:
-    """Per-label variance of a coalition's held-out AUROC from refitting its model: ``cfg.retrain_refits`` of the
-    evaluated coalitions (∅ excluded: it is the prior), drawn at random, refitted with a second model seed (cached
-    like the first); None when no refits are asked for."""
-    candidates = sorted(c for c in values if c != 0)
-    if cfg.retrain_refits <= 0 or not candidates:
-        return None
-    chosen = np.random.default_rng(seeds["refit_coalitions"]).choice(
-        candidates, min(cfg.retrain_refits, len(candidates)), replace=False)
-    make, config = coalition_model_maker(cfg.retrain_n_estimators, cfg.retrain_learning_rate,
-                                         seeds["refit_model"] % 2 ** 31)
-    refit_game = RetrainGame(make, X_train, Y_train, X_test, Y_test, lead_groups, config=config,
-                             cache_dir=cache_dir / "coalitions", n_jobs=cfg.n_jobs, progress=progress)
-    refitted = refit_game(coalition_masks(sorted(int(c) for c in chosen), refit_game.n_players))[:, 0, :]
-    return refit_variance(values, dict(zip(sorted(int(c) for c in chosen), refitted)))
+def coalition_refit_variance(game: RetrainGame, values: dict[int, np.ndarray], n_refits: int, n_estimators: int,
+                             learning_rate: float, model_seed: int, coalition_seed: int
+                             ) -> tuple[np.ndarray, int] | None:
+    """Per-label variance (AUROC²) of a coalition's held-out score from refitting its :func:`coalition_model`:
+    ``n_refits`` of the coalitions ``game`` evaluated (``values``), drawn with ``coalition_seed``, refitted with
+    ``model_seed`` in the same cache (:func:`~ecgfeat.importance.inference.sampled_refit_variance`)."""
+    make, config = coalition_model_maker(n_estimators, learning_rate, model_seed % 2 ** 31)
+    return sampled_refit_variance(game.refitted(make, config), values, n_refits, coalition_seed)
 
 
 def _sampler(cfg, budget: int, method: str = "odd-regression") -> Callable[[Game], LeadShapley]:

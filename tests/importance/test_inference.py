@@ -197,6 +197,21 @@ def test_confidence_intervals_cover_and_the_null_label_is_not_ranked():
     assert narrow.mean() < 0.5
 
 
+def test_a_refit_replication_values_the_same_game_with_the_fit_variation_and_a_mean_over_fits_truth():
+    """'retrain-refit' is the 'retrain' game of the same replication (same estimates, Monte Carlo and data
+    errors) plus a refit SE in every interval, judged against a truth averaged over further fits (with its own
+    spread)."""
+    rows = calibration_replication(3, n_records=800, truth_records=20_000, truth_fits=2, retrain_refits=8,
+                                   value_functions=("retrain", "retrain-refit"))
+    plain, refit = (rows[rows.value_function == vf].reset_index(drop=True) for vf in ("retrain", "retrain-refit"))
+    np.testing.assert_allclose(refit.estimate, plain.estimate)
+    np.testing.assert_allclose(refit.mc_se, plain.mc_se)
+    assert (plain.refit_se == 0).all() and (plain.truth_se == 0).all()
+    assert (refit.refit_se > 0).all() and (refit.truth_se > 0).all()
+    np.testing.assert_allclose(refit.total_se ** 2, plain.total_se ** 2 + refit.refit_se ** 2, rtol=1e-6)
+    assert not np.allclose(refit.truth, plain.truth)  # other fits, other population values
+
+
 def test_a_replications_random_streams_are_independent():
     """Regression: the held-out split, the bootstrap multipliers and the simulated cohort were all seeded with the
     replication's seed, so the multipliers were the cohort's latent signals, number for number."""
