@@ -178,6 +178,8 @@ def compare(study: dict, fast: dict, diff, n_pos: dict, n_neg: dict, min_heldout
                      "max_dphi_over_study_se": float(np.max(np.abs(d) / s.total_se[:, k])),
                      "max_dphi_ci_halfwidth": float(z * se_d[np.argmax(np.abs(d))]),
                      "refit_se_study": float(s.refit_se[:, k].mean()),
+                     "study_ci_widening": float(s.total_se[:, k].mean() / np.sqrt(s.data_se[:, k] ** 2
+                                                                                  + s.mc_se[:, k] ** 2).mean()),
                      "rms_z_change": float(np.sqrt(np.mean(z_change ** 2))),
                      "leads_changed_holm": "+".join(changed) or "-",
                      "kendall_tau": kendalltau(est_s, est_f).statistic,

@@ -166,6 +166,9 @@ def test_refitted_coalitions_put_the_fit_to_fit_variation_into_the_retraining_in
                           exhaustive_up_to=1, min_positives=5, min_heldout_positives=5, n_draws=50, n_jobs=1)
         run = run_study(cfg, artifacts=tmp_path, run_id=f"refit{refits}", progress=False)
         tables[refits] = pd.read_csv(run / "tables" / "lead_importance.csv")
+        report = (run / "report.md").read_text()
+        assert ("12 of the coalitions refitted with a second model seed" in report) == bool(refits)
+        assert ("The intervals are conditional on the fitted models." in report) == (not refits)
     without, with_ = tables[0], tables[12]
     retrain = with_[with_.value_function == "retrain"].dropna(subset=["estimate"])
     assert len(retrain) and (retrain.refit_se > 0).all()

@@ -96,7 +96,9 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     insufficient = [lab for lab in counts.index if lab not in ranked]
     table = results.lead_importance
     sampled_bg = getattr(cfg, "background_game_evaluations", 0)  # absent from runs made before the option
-    refits = getattr(cfg, "retrain_refits", 0) if results.retrain_auroc is not None else 0
+    refits = run_info.get("retrain_refits", 0) if results.retrain_auroc is not None else 0  # 0: older runs
+    refitted = (f"; {refits} of the coalitions refitted with a second model seed (fit-to-fit variation)"
+                if refits else "")
     conditional = (f"The retraining intervals also contain the coalition models' fit-to-fit variation (their row "
                    f"and column subsampling), measured by refitting {refits} of the evaluated coalitions with a "
                    "second model seed (column `refit_se`); every interval is conditional on the training records. "
@@ -114,7 +116,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               "- **retrain** (the reference definition, what a model loses without the lead): v(S) = held-out "
               "AUROC of a model retrained on leads S" + (f"; {run_info['retrain_how']}, {run_info['retrain_fits']} "
                                                         f"coalition models fitted, {run_info['retrain_hits']} reused "
-                                                        "from the disk cache" if results.retrain_auroc is not None else
+                                                        "from the disk cache" + refitted
+                                                        if results.retrain_auroc is not None else
                                                         " (not run)") + ".", "",
               "**Uncertainty.** 95 % CIs over the held-out records: a Gaussian multiplier bootstrap of each "
               f"coalition's DeLong influence contributions ({cfg.n_draws} joint draws shared by every value "
@@ -136,12 +139,15 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     if insufficient:
         lines += [f"Insufficient data, not ranked: {', '.join(insufficient)}.", ""]
     leads_order = list(results.global_auroc.columns)
+    sampled = " and coalition sampling"
+    over = {"missing": "records", "background": "records" + (sampled if sampled_bg else ""),
+            "retrain": "records" + (", coalition sampling and refits" if refits else sampled)}
     for vf, what in (("missing", "missing masking"), ("background", "background masking"),
                      ("retrain", "retrained models")):
         part = table[(table.value_function == vf) & (table.status == "ranked")]
         if part.empty:
             continue
-        lines.append(f"![{vf}](figures/{_save(plots.lead_importance_bars(part, f'Lead Shapley of held-out AUROC, {what}: 95 % CI over records', planted, leads_order), figs / f'lead_importance_{vf}.png')})")
+        lines.append(f"![{vf}](figures/{_save(plots.lead_importance_bars(part, f'Lead Shapley of held-out AUROC, {what}: 95 % CI over {over[vf]}', planted, leads_order), figs / f'lead_importance_{vf}.png')})")
     if ranked:
         lines += ["", "| label | value function | top lead (P top 1) | leads contributing (Holm) | supported "
                   "pairwise orderings | v(12 leads) (95 % CI) |", "| --- | --- | --- | --- | --- | --- |"]

@@ -198,9 +198,6 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                                          cfg.retrain_learning_rate, seeds["refit_model"], seeds["refit_coalitions"])
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain",
                                           refit=refit, refit_seed=seeds["refit_noise"])
-        if refit is not None:
-            how += (f"; fit-to-fit variation from {refit[1]} of them refitted with a second model seed, in the "
-                    "intervals")
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
         # masked (missing) vs retrained score of every coalition the retraining game evaluated
@@ -213,7 +210,8 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                for j, (code, mask) in enumerate(zip(codes, masks)) for lab in rl]
         out["masked_vs_retrained"] = pd.DataFrame(cmp)
         out.update(retrain=r, retrain_se=se, retrain_fits=rg.fits, retrain_hits=rg.hits,
-                   retrain_seconds=time.perf_counter() - t0, retrain_how=how)
+                   retrain_seconds=time.perf_counter() - t0, retrain_how=how,
+                   retrain_refits=refit[1] if refit is not None else 0)
 
 
 def coalition_refit_variance(game: RetrainGame, values: dict[int, np.ndarray], n_refits: int, n_estimators: int,

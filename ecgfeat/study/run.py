@@ -124,7 +124,7 @@ def run_study(cfg: StudyConfig, artifacts: str | Path = "artifacts", run_id: str
                 "n_records": len(Y), "n_external": len(Y_ext), "seconds": round(elapsed, 1),
                 "step_seconds": {k: round(v, 1) for k, v in clock.seconds.items()},
                 "synthetic": cfg.source == "synthetic",
-                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how",
+                "importance": {k: imp[k] for k in ("n_test", "retrain_fits", "retrain_hits", "retrain_how", "retrain_refits",
                                                    "global_seconds", "local_seconds", "local_n") if k in imp}}
     results = StudyResults(
         manifest=manifest, auroc_internal=internal, auroc_external=external, label_counts=imp["counts"],
