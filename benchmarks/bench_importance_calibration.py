@@ -107,7 +107,8 @@ def main() -> None:
     print("\nrms(error) / rms(reported SE) per value function and label:")
     print(ratio.unstack("label").round(3).to_string())
     if (rows.truth_se > 0).any():  # a truth from a few fits has its own error: exact intervals cover it less
-        expected = 2 * norm.cdf(norm.ppf(0.975) * rows.total_se / np.hypot(rows.total_se, rows.truth_se)) - 1
+        expected = pd.Series(2 * norm.cdf(norm.ppf(0.975) * rows.total_se / np.hypot(rows.total_se, rows.truth_se))
+                             - 1, index=rows.index)
         share = (rows.refit_se ** 2 / rows.total_se ** 2)
         print("\ncoverage expected if every interval were exact, given the truth's own error (truth_se: the spread "
               "of the truth over its fits); the fit-to-fit share of the reported variance:")
