@@ -418,10 +418,9 @@ def refit_draws(estimator: Callable[[Game], LeadShapley], result: LeadShapley, v
     independent noise ``N(0, variance)`` (per output): the estimator replayed on the noisy values."""
     rng = np.random.default_rng(random_state)
     sd = np.sqrt(np.nan_to_num(np.asarray(variance, float)))
-    table = {code: np.asarray(v, float).reshape(1, -1) + (0.0 if code == 0 else
-                                                         rng.standard_normal((n_draws, len(sd))) * sd)
-             for code, v in sorted(values.items())}
-    table = {code: np.broadcast_to(v, (n_draws, v.shape[1])) for code, v in table.items()}
+    noise = {code: np.zeros((n_draws, len(sd))) if code == 0 else rng.standard_normal((n_draws, len(sd))) * sd
+             for code in sorted(values)}
+    table = {code: np.asarray(values[code], float).reshape(1, -1) + noise[code] for code in noise}
     return estimator(TableGame(players, outputs, table)).values - result.values[0][None]
 
 

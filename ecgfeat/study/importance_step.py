@@ -107,7 +107,7 @@ def _masked_games(cfg, X, Y, folds, progress):
                           columns=local.players)
     out["local"], out["local_se"], out["local_n"] = loc, loc_se, len(rows)
     ctx = {"model": model, "labels": labels, "test": test, "X_test": X_test, "Y_test": Y_test, "game": game,
-           "scored": scored, "glob": glob, "xi": xi, "draws": draws, "n_pos": n_pos, "n_neg": n_neg,
+           "scored": scored, "glob": glob, "xi": xi, "seeds": seeds, "draws": draws, "n_pos": n_pos, "n_neg": n_neg,
            "counts": counts}
     return out, ctx
 
@@ -177,7 +177,7 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
     """The retraining value function (Monte Carlo, coalition models cached on disk), CIs over the same records;
     adds its draws to ``ctx['draws']`` and its tables to ``out``."""
     model, labels, test, X_test, Y_test = ctx["model"], ctx["labels"], ctx["test"], ctx["X_test"], ctx["Y_test"]
-    xi, draws, scored = ctx["xi"], ctx["draws"], ctx["scored"]
+    xi, seeds, draws, scored = ctx["xi"], ctx["seeds"], ctx["draws"], ctx["scored"]
     rl = [lab for lab in (cfg.retrain_labels or labels[:3]) if lab in labels]
     budget = cfg.retrain_pairs if cfg.retrain_method == "permutation" else cfg.retrain_evaluations
     if rl and budget > 0:
@@ -193,7 +193,6 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
                if cfg.retrain_method == "permutation"
                else f"{cfg.retrain_method} Monte Carlo over {res.n_evaluations} lead coalitions")
         values, contrib = rg.record_contributions()
-        seeds = stream_seeds(cfg.seed, IMPORTANCE_STREAMS)
         refit = coalition_refit_variance(rg, values, cfg.retrain_refits, cfg.retrain_n_estimators,
                                          cfg.retrain_learning_rate, seeds["refit_model"], seeds["refit_coalitions"])
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain",
