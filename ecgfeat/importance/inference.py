@@ -30,8 +30,8 @@ row and column subsampling): ``v̂(S) = v̄(S) + η(S)``, with ``v̄`` the mean 
 of ``v̄`` plus the same combination of the ``η``. Refitting a random subset of the evaluated coalitions with a
 second seed estimates, per output, ``σ² = mean((v̂₂(S) − v̂₁(S))²) / 2`` (:func:`refit_variance`); draws of
 independent ``η(S) ~ N(0, σ²)`` (none for ∅, whose value is the prior) are pushed through the same estimator
-(``refit_draws``) and add in variance. On a rehearsal (``benchmarks/bench_retrain_model.py --fast-trees 300
---fast-rate 0.1 --fast-seed 1``) the fit noise of two coalitions that differ by one lead was nearly uncorrelated
+(``refit_draws``) and add in variance. On a rehearsal (``benchmarks/bench_retrain_model.py --study-trees 300
+--study-rate 0.1 --fast-trees 300 --fast-rate 0.1 --fast-seed 1``) the fit noise of two coalitions that differ by one lead was nearly uncorrelated
 (median r 0.05, largest 0.23 over 10 labels), and 32 refits estimated its SD within 0.75–1.23 times the SD over
 all 511 coalitions.
 
