@@ -14,6 +14,9 @@ measured N; 1 means linear) and a projection to the full 66,951 records from the
 
     .venv/bin/python benchmarks/bench_scale.py --records 1000 4000 [--n-jobs 2] [--set n_boot=200 ...]
 
+Every run also times a fixed unit of work before and after (:func:`machine_speed_s`): this machine's speed has
+varied by up to 70 % between sessions, so figures from different runs are compared through it.
+
 The last line reads ``records=<N> wall_s=<x> peak_rss_mb=<x>`` for the last run made. ``--set key=value``
 overrides a configuration key (YAML syntax) for every N; the overrides are part of the result's identity.
 """
@@ -73,6 +76,26 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
+def machine_speed_s(seed: int = 0) -> float:
+    """Seconds of a fixed unit of work on this machine now: one XGBoost fit (150 trees of depth 4 at learning rate
+    0.2, ``hist``, one thread) on 20,000 × 200 seeded Gaussian rows with a logistic label; the best of two runs.
+    Printed beside every measurement, so that runs made on other days (the same machine's speed has varied by up to
+    70 % between sessions) or on other machines can be put on one scale: multiply a wall time by
+    (another run's machine_speed_s / this one's)."""
+    import xgboost as xgb
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((20_000, 200)).astype(np.float32)
+    y = (X[:, :10].sum(axis=1) + rng.standard_normal(20_000) > 0).astype(int)
+    best = np.inf
+    for _ in range(2):
+        t0 = time.perf_counter()
+        xgb.XGBClassifier(n_estimators=150, max_depth=4, learning_rate=0.2, tree_method="hist", n_jobs=1,
+                          random_state=seed).fit(X, y)
+        best = min(best, time.perf_counter() - t0)
+    return float(best)
+
+
 def reference_config(folders: list[Path], overrides: dict, n_jobs: int, scheduler: str | None) -> StudyConfig:
     cfg = StudyConfig.named("reference")
     raw = {**asdict(cfg), "folders": [str(f) for f in folders], **overrides, "n_jobs": n_jobs,
@@ -91,6 +114,7 @@ def measure(n_records: int, args: argparse.Namespace, overrides: dict) -> dict:
     artifacts = args.out / f"runs_{n_records}"
     if artifacts.exists():  # a cold feature cache and no finished steps: every step is measured
         shutil.rmtree(artifacts)
+    speed = machine_speed_s()
     clock = StepClock()
     sampler = MemorySampler(clock)
     sampler.start()
@@ -105,7 +129,8 @@ def measure(n_records: int, args: argparse.Namespace, overrides: dict) -> dict:
             "step_peak_rss_mb": {k: round(v, 1) for k, v in sampler.peak.items()},
             "step_peak_rss_main_mb": {k: round(v, 1) for k, v in sampler.peak_main.items()},
             "peak_rss_mb": round(max(sampler.peak.values()), 1), "overrides": overrides,
-            "n_jobs": args.n_jobs, "scheduler": args.scheduler, "cpus": psutil.cpu_count()}
+            "n_jobs": args.n_jobs, "scheduler": args.scheduler, "cpus": psutil.cpu_count(),
+            "machine_speed_s": [round(speed, 2), round(machine_speed_s(), 2)]}
 
 
 def growth_table(results: list[dict]) -> pd.DataFrame:
@@ -135,6 +160,26 @@ def growth_table(results: list[dict]) -> pd.DataFrame:
                 row[f"projected_peak_mb@{FULL}"] = round(float(mem[okm][-1] * (FULL / ns[okm][-1]) ** max(bm, 0.0)))
         rows.append(row)
     return pd.DataFrame(rows).set_index("step")
+
+
+def reference_fits_projection(table: pd.DataFrame, overrides: dict) -> str | None:
+    """When the runs changed only the retraining game's number of coalition fits (``retrain_evaluations`` /
+    ``retrain_refits``, to keep the larger N within a session), the full-size projection of the reference
+    configuration: the retraining step's projection scaled by the reference's fits over the run's (its fits are
+    independent, equal units of work), the other steps as projected. None otherwise."""
+    ref = StudyConfig.named("reference")
+    if not overrides or not set(overrides) <= {"retrain_evaluations", "retrain_refits"}:
+        return None
+    fits_ref = ref.retrain_evaluations + ref.retrain_refits
+    fits_run = overrides.get("retrain_evaluations", ref.retrain_evaluations) + overrides.get("retrain_refits",
+                                                                                            ref.retrain_refits)
+    col = f"projected_wall_s@{FULL}"
+    if fits_run == 0 or col not in table or not np.isfinite(table.loc["retraining_game", col]):
+        return None
+    retrain = float(table.loc["retraining_game", col]) * fits_ref / fits_run
+    total = float(table.loc["total", col]) - float(table.loc["retraining_game", col]) + retrain
+    return (f"reference configuration projected to {FULL} records: {total / 3600:.1f} h, with the retraining game "
+            f"({fits_ref} fits) at {fits_ref}/{fits_run} × its projection with {fits_run} fits = {retrain / 3600:.2f} h")
 
 
 # ------------------------------------------------------------------------ unit costs at the full size
@@ -311,13 +356,17 @@ def main() -> None:
         per_record = {step: run["step_seconds"].get(step, 0.0) / n
                       for step in ("index", "data_hashes", "features", "report")}
         features = args.out / f"runs_{n}" / "scale" / "features.parquet"
+        speed = machine_speed_s()
         table, alternatives = unit_costs(features, per_record, args.n_jobs)
+        speed_after = machine_speed_s()
         pd.set_option("display.width", 250)
         pd.set_option("display.max_colwidth", 80)
         print(table.to_string())
         total = table["projected_s"].sum()
         print(f"projected full study ({FULL} records, {args.n_jobs} workers): {total / 3600:.1f} h "
               f"(per-record steps from the N={n} run; the rest from unit costs at the full shapes)")
+        print(f"machine_speed_s={speed:.2f} before, {speed_after:.2f} after the units (the N={n} run: "
+              f"{run.get('machine_speed_s', 'not measured')}); the per-record steps are rescaled by neither")
         others = total - table.loc["retraining_game", "projected_s"]
         alternatives["study_h"] = (others / 3600 + alternatives["retraining_game_h"]).round(1)
         ref = StudyConfig.named("reference")
@@ -346,8 +395,8 @@ def main() -> None:
         suffix = "_" + hashlib.sha256(tag.encode()).hexdigest()[:8] if overrides else ""
         suffix += f"_cluster{args.local_cluster}" if cluster is not None else ""
         (args.out / f"scale_{n}{suffix}.json").write_text(json.dumps(result, indent=1))
-        print(f"N={n}: {result['wall_s']} s, peak {result['peak_rss_mb']} MB; steps {result['step_seconds']}",
-              flush=True)
+        print(f"N={n}: {result['wall_s']} s, peak {result['peak_rss_mb']} MB; steps {result['step_seconds']}; "
+              f"machine_speed_s before/after {result['machine_speed_s']}", flush=True)
         last = result
     if cluster is not None:
         cluster.close()
@@ -358,7 +407,11 @@ def main() -> None:
     pd.set_option("display.width", 250)
     print(f"\nreference configuration{' with ' + tag if overrides else ''}; {args.n_jobs} workers; "
           f"rehearsal N split {FULL_ARRHYTHMIA}:{FULL_PTBXL} (train : external)")
-    print(growth_table(results).to_string())
+    table = growth_table(results)
+    print(table.to_string())
+    print(reference_fits_projection(table, overrides) or "")
+    print("machine_speed_s (before, after) per N: " + ", ".join(
+        f"{r['records']}: {r.get('machine_speed_s', 'not measured')}" for r in sorted(results, key=lambda r: r['records'])))
     if last is not None:
         print(f"records={last['records']} wall_s={last['wall_s']} peak_rss_mb={last['peak_rss_mb']}")
 
