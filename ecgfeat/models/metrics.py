@@ -100,6 +100,7 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
     ``scored=False`` and NaN metrics. The macro row averages the scored labels within each bootstrap replicate.
     F1 scores ``hard`` (0/1 predictions, e.g. thresholded per fold) when given, else ``y_prob ≥ thresholds``.
     Each label's records are sorted once; a replicate is scored from how often it drew each record, in O(n).
+    ``n_boot=0``: point metrics only, NaN intervals.
     """
     y = np.asarray(y_true, float)
     p = np.asarray(y_prob, float)
@@ -120,9 +121,16 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
         counts = np.bincount((draws + offsets).ravel(), minlength=draws.size).reshape(draws.shape).astype(float)
         for j, lab in enumerate(labels_sorted):
             boots[b0:b0 + len(draws), j] = lab.metrics(counts)
+    def interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """2.5 and 97.5 percentiles of (replicates, 3) metrics; NaN without replicates (``n_boot=0``)."""
+        if len(replicates) == 0:
+            return np.full(3, np.nan), np.full(3, np.nan)
+        lo, hi = np.nanpercentile(replicates, [2.5, 97.5], axis=0)
+        return lo, hi
+
     rows = []
     for j, k in enumerate(idx):
-        lo, hi = np.nanpercentile(boots[:, j], [2.5, 97.5], axis=0)
+        lo, hi = interval(boots[:, j])
         au, ap, f1 = point[k]
         col = y[:, k][~np.isnan(y[:, k])]
         rows.append({"label": labels[k], "scored": True, "n_pos": int((col == 1).sum()), "n": len(col),
@@ -136,7 +144,7 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
         with warnings.catch_warnings():  # a replicate may hold no scorable label (tiny external sets)
             warnings.simplefilter("ignore", RuntimeWarning)
             macro_boot = np.nanmean(boots, axis=1)
-        lo, hi = np.nanpercentile(macro_boot, [2.5, 97.5], axis=0)
+        lo, hi = interval(macro_boot)
         pts = np.array([point[k] for k in idx])
         au, ap, f1 = np.nanmean(pts, axis=0)
         rows.append({"label": "macro", "scored": True, "n_pos": int(sum(r["n_pos"] for r in rows if r["scored"])),

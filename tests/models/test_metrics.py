@@ -110,3 +110,15 @@ def test_evaluate_labels_bootstrap_equals_scoring_each_resampled_set():
     macro_lo, macro_hi = np.nanpercentile(np.nanmean(expected, axis=1), [2.5, 97.5], axis=0)[:, 0]
     macro = res.set_index("label").loc["macro"]
     assert macro["auroc_lo"] == pytest.approx(macro_lo, abs=1e-12) and macro["auroc_hi"] == pytest.approx(macro_hi, abs=1e-12)
+
+
+def test_evaluate_labels_without_bootstrap_gives_point_estimates_and_no_interval():
+    """n_boot=0 is a valid study setting (the configuration allows it): point metrics, NaN intervals, no crash."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, (60, 2)).astype(float)
+    p = np.clip(y * 0.6 + rng.random((60, 2)) * 0.5, 0, 1)
+    res = evaluate_labels(y, p, labels=["A", "B"], min_positives=5, n_boot=0).set_index("label")
+    with_boot = evaluate_labels(y, p, labels=["A", "B"], min_positives=5, n_boot=50).set_index("label")
+    for col in ("auroc", "auprc", "f1"):
+        np.testing.assert_allclose(res[col].to_numpy(float), with_boot[col].to_numpy(float))
+        assert res[f"{col}_lo"].isna().all() and res[f"{col}_hi"].isna().all()
