@@ -169,7 +169,9 @@ def performance_vs_k(best_sets: pd.DataFrame, title: str, ylabel: str = "AUROC")
         for method, (style, name) in styles.items():
             m = part[part["method"] == method]
             if {"ci_low", "ci_high"} <= set(m.columns):
-                ax.errorbar(m["k"], m["value"], yerr=[m["value"] - m["ci_low"], m["ci_high"] - m["value"]],
+                value = m["value"].to_numpy(float)  # arrays: one-element Series are deprecated as scalars
+                ax.errorbar(m["k"].to_numpy(), value, yerr=np.vstack([value - m["ci_low"].to_numpy(float),
+                                                                       m["ci_high"].to_numpy(float) - value]),
                             fmt=style, label=name, ms=4, capsize=2, lw=0.8)
             else:
                 ax.plot(m["k"], m["value"], style, label=name, ms=4)
