@@ -28,14 +28,14 @@ overrides a configuration key (YAML syntax) for every N; the overrides are part 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
@@ -143,6 +143,19 @@ def measure(n_records: int, args: argparse.Namespace, overrides: dict) -> dict:
 #: steps whose work is per label scored (fits, games and bootstrap replicates of each label): their projections are
 #: scaled by the full study's labels over the largest N's (a rehearsal of 16,000 records scores 16 of the 18)
 PER_LABEL_STEPS = ("lead_set_models", "bootstrap", "masked_games", "lead_set_search", "retraining_game")
+
+
+def measure_in_fresh_process(n_records: int, args: argparse.Namespace) -> dict:
+    """:func:`measure` run by this script in a new interpreter (``--measure-one``), so that its peak memory holds
+    nothing left over from an earlier N; returns its result."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--measure-one", str(n_records), "--result-file",
+                   str(out), "--rehearsal-root", str(args.rehearsal_root), "--out", str(args.out),
+                   "--n-jobs", str(args.n_jobs), *(["--scheduler", args.scheduler] if args.scheduler else []),
+                   *(f"--set={item}" for item in args.set)]
+        subprocess.run(command, check=True)
+        return json.loads(out.read_text())
 
 
 def growth_table(results: list[dict], full_labels: int | None = None) -> pd.DataFrame:
@@ -373,6 +386,8 @@ def main() -> None:
     ap.add_argument("--unit-costs", action="store_true",
                     help="time each heavy step's unit of work at the full study's shapes (needs one measured N) "
                          "and project the full study from them")
+    ap.add_argument("--measure-one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--result-file", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.unit_costs:
         measured = sorted(args.out.glob("scale_*.json"), key=lambda f: json.loads(f.read_text())["records"])
@@ -401,6 +416,10 @@ def main() -> None:
               f"{ref.retrain_refits} refits, {args.n_jobs} workers; study_h: the whole study with that game)")
         print(alternatives.to_string())
         return
+    if args.measure_one is not None:  # the child of measure_in_fresh_process
+        overrides = {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in args.set)}
+        args.result_file.write_text(json.dumps(measure(args.measure_one, args, overrides)))
+        return
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
@@ -416,8 +435,7 @@ def main() -> None:
                                host="127.0.0.1", dashboard_address=None)
         args.scheduler = cluster.scheduler_address
     for n in args.records:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as fresh:
-            result = fresh.submit(measure, n, args, overrides).result()
+        result = measure_in_fresh_process(n, args)
         if cluster is not None:  # results are grouped by where they ran, not by the cluster's port
             result["scheduler"] = f"LocalCluster({args.local_cluster} workers)"
         suffix = "_" + hashlib.sha256(tag.encode()).hexdigest()[:8] if overrides else ""
