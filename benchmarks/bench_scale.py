@@ -20,7 +20,7 @@ Each N runs in a fresh process (so one N's peak memory holds nothing left over f
     .venv/bin/python benchmarks/bench_scale.py --records 1000 4000 [--n-jobs 2] [--set n_boot=200 ...]
 
 Every run also times a fixed unit of work before and after (:func:`machine_speed_s`): this machine's speed has
-varied by up to 70 % between sessions, so figures from different runs are compared through it.
+varied by a factor of up to 2 between sessions, so figures from different runs are compared through it.
 
 The last line reads ``records=<N> wall_s=<x> peak_rss_mb=<x>`` for the last run made. ``--set key=value``
 overrides a configuration key (YAML syntax) for every N; the overrides are part of the result's identity.
@@ -86,9 +86,9 @@ class MemorySampler(threading.Thread):
 def machine_speed_s(seed: int = 0) -> float:
     """Seconds of a fixed unit of work on this machine now: one XGBoost fit (150 trees of depth 4 at learning rate
     0.2, ``hist``, one thread) on 20,000 × 200 seeded Gaussian rows with a logistic label; the best of two runs.
-    Printed beside every measurement, so that runs made on other days (the same machine's speed has varied by up to
-    70 % between sessions) or on other machines can be put on one scale: multiply a wall time by
-    (another run's machine_speed_s / this one's)."""
+    Printed beside every measurement, so that runs made on other days (the same machine's unit costs have differed
+    by a factor of up to 2.1 between sessions) or on other machines can be put on one scale: multiply a wall time
+    by (another run's machine_speed_s / this one's). Other work running beside a measurement shows here too."""
     import xgboost as xgb
 
     rng = np.random.default_rng(seed)
