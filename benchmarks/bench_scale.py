@@ -167,7 +167,8 @@ def growth_table(results: list[dict], full_labels: int | None = None) -> pd.Data
     results = sorted(results, key=lambda r: r["records"])
     ns = np.array([r["records"] for r in results], float)
     full_labels = full_labels or len(StudyConfig.named("reference").retrain_labels)
-    label_factor = full_labels / max(len(results[-1].get("labels", [])), 1) if results[-1].get("labels") else 1.0
+    scored = len(results[-1].get("labels", []))
+    label_factor = full_labels / scored if scored else 1.0
     rows = []
     for step in [*STUDY_STEPS, "total"]:
         wall = np.array([r["wall_s"] if step == "total" else r["step_seconds"].get(step, np.nan) for r in results])
@@ -416,14 +417,10 @@ def main() -> None:
               f"{ref.retrain_refits} refits, {args.n_jobs} workers; study_h: the whole study with that game)")
         print(alternatives.to_string())
         return
+    overrides = {key: yaml.safe_load(value) for key, _, value in (item.partition("=") for item in args.set)}
     if args.measure_one is not None:  # the child of measure_in_fresh_process
-        overrides = {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in args.set)}
         args.result_file.write_text(json.dumps(measure(args.measure_one, args, overrides)))
         return
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = yaml.safe_load(value)
     args.out.mkdir(parents=True, exist_ok=True)
     tag = json.dumps(overrides, sort_keys=True)
     last = None

@@ -91,6 +91,14 @@ class _SortedLabel:
         return out
 
 
+def _percentile_interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2.5 and 97.5 percentiles of (replicates, 3) bootstrap metrics; NaN without replicates (``n_boot=0``)."""
+    if len(replicates) == 0:
+        return np.full(3, np.nan), np.full(3, np.nan)
+    lo, hi = np.nanpercentile(replicates, [2.5, 97.5], axis=0)
+    return lo, hi
+
+
 def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, labels: Sequence[str] | None = None,
                     *, hard=None, min_positives: int = 5, n_boot: int = 1000,
                     random_state: int | None = 0) -> pd.DataFrame:
@@ -121,16 +129,9 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
         counts = np.bincount((draws + offsets).ravel(), minlength=draws.size).reshape(draws.shape).astype(float)
         for j, lab in enumerate(labels_sorted):
             boots[b0:b0 + len(draws), j] = lab.metrics(counts)
-    def interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """2.5 and 97.5 percentiles of (replicates, 3) metrics; NaN without replicates (``n_boot=0``)."""
-        if len(replicates) == 0:
-            return np.full(3, np.nan), np.full(3, np.nan)
-        lo, hi = np.nanpercentile(replicates, [2.5, 97.5], axis=0)
-        return lo, hi
-
     rows = []
     for j, k in enumerate(idx):
-        lo, hi = interval(boots[:, j])
+        lo, hi = _percentile_interval(boots[:, j])
         au, ap, f1 = point[k]
         col = y[:, k][~np.isnan(y[:, k])]
         rows.append({"label": labels[k], "scored": True, "n_pos": int((col == 1).sum()), "n": len(col),
@@ -144,7 +145,7 @@ def evaluate_labels(y_true, y_prob, thresholds: Sequence[float] | None = None, l
         with warnings.catch_warnings():  # a replicate may hold no scorable label (tiny external sets)
             warnings.simplefilter("ignore", RuntimeWarning)
             macro_boot = np.nanmean(boots, axis=1)
-        lo, hi = interval(macro_boot)
+        lo, hi = _percentile_interval(macro_boot)
         pts = np.array([point[k] for k in idx])
         au, ap, f1 = np.nanmean(pts, axis=0)
         rows.append({"label": "macro", "scored": True, "n_pos": int(sum(r["n_pos"] for r in rows if r["scored"])),
