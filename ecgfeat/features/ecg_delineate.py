@@ -9,7 +9,8 @@ Method (ecgfeat's own, built for speed and lead independence):
    choice when leads are not compared. Peaks above 30 % of the 90th-percentile peak height, 200 ms apart, with
    a search-back at half the threshold for gaps longer than 1.6 median RR; then any peak above
    ``qrs_weak_fraction`` of the 90th percentile that lies 500 ms or more from every beat found (a second,
-   weaker beat family).
+   weaker beat family). Last, a peak within ``qrs_neighbour_ms`` of one with more than twice its energy is
+   dropped as that beat's P or T wave or a pacing artefact (Pan & Tompkins's T-wave rule, on both sides).
 2. **QRS onset/offset**: where the 16 ms-smoothed derivative energy of the whole cleaned band (0.5–40 Hz;
    ``qrs_bounds_band='broad'``, so that the slow parts of wide, slurred complexes count) falls below
    ``qrs_fraction`` of its maximum within 30 ms of the detection point, or below ``qrs_noise_factor`` times the
@@ -58,15 +59,24 @@ def _energy(x: np.ndarray, fs: float) -> np.ndarray:
     return np.gradient(band, axis=0) ** 2 * fs ** 2
 
 
+#: a peak near a beat with at least 1 / this ratio of its energy is that beat's P or T wave (Pan & Tompkins's
+#: T-wave rule: half the slope)
+NEIGHBOUR_RATIO = 0.5
+
+
 def detect_qrs(energy: np.ndarray, fs: float, weak_fraction: float = 0.08, isolation_ms: float = 500.0,
-               ) -> np.ndarray:
+               neighbour_ms: float = 0.0) -> np.ndarray:
     """QRS locations (samples) from a 1-D energy signal (see module docstring).
 
     After the main threshold and the search-back, a weaker peak (at least ``weak_fraction`` of the
     90th-percentile peak) is a beat too when it lies ``isolation_ms`` or more from every beat found: a second beat
     family with far less QRS energy (paced and intrinsic beats, aberrant runs) falls under the main threshold,
     while T and P waves, the usual weaker peaks, lie within about 450 ms of their own QRS complex. Not in the
-    first or last 200 ms of the record, where filter transients make peaks."""
+    first or last 200 ms of the record, where filter transients make peaks. Last, a peak within ``neighbour_ms``
+    (0: off) of another with more than 1 / :data:`NEIGHBOUR_RATIO` times its smoothed energy is dropped: a sharp
+    P wave, an atrial pacing artefact or a peaked T wave next to its own QRS complex (Pan & Tompkins, IEEE TBME
+    1985, drop a peak within 360 ms after a QRS complex with less than half its slope as a T wave; here on both
+    sides, and on energy)."""
     integ = uniform_filter1d(energy, max(1, int(0.10 * fs)), mode="nearest")
     peaks, props = find_peaks(integ, distance=max(1, int(0.20 * fs)), height=0)
     if len(peaks) == 0:
@@ -92,6 +102,8 @@ def detect_qrs(energy: np.ndarray, fs: float, weak_fraction: float = 0.08, isola
         if not found or np.min(np.abs(np.asarray(found) - peaks[k])) >= isolation:
             found.append(int(peaks[k]))
     keep = np.sort(np.asarray(found, dtype=int))
+    if neighbour_ms > 0 and len(keep) > 1:
+        keep = keep[~_weak_neighbours(keep, integ[keep], neighbour_ms * fs / 1000)]
     # refine to the energy maximum (integration smears the peak)
     half = max(1, int(0.06 * fs))
     out = []
@@ -99,6 +111,18 @@ def detect_qrs(energy: np.ndarray, fs: float, weak_fraction: float = 0.08, isola
         a, b = max(0, p - half), min(len(energy), p + half + 1)
         out.append(a + int(np.argmax(energy[a:b])))
     return np.unique(np.asarray(out, dtype=int))
+
+
+def _weak_neighbours(positions: np.ndarray, heights: np.ndarray, window: float) -> np.ndarray:
+    """True for each peak (sorted ``positions``, samples) with a neighbour closer than ``window`` samples whose
+    height exceeds its own by more than 1 / :data:`NEIGHBOUR_RATIO`."""
+    weak = np.zeros(len(positions), bool)
+    for i in range(len(positions)):
+        lo = np.searchsorted(positions, positions[i] - window, side="right")
+        hi = np.searchsorted(positions, positions[i] + window, side="left")
+        near = np.concatenate([heights[lo:i], heights[i + 1:hi]])
+        weak[i] = len(near) > 0 and heights[i] < NEIGHBOUR_RATIO * near.max()
+    return weak
 
 
 #: the energy floor of the QRS bounds never exceeds this fraction of the beat's own peak energy (14 % of its peak
@@ -147,7 +171,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
                       t_prior_ms: float = 60.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0,
                       t_on_ref_ms: float = 80.0, t_on_window_ms: float = 60.0,
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08, t_start_ms: float = 40.0,
-                      qrs_bounds_band: str = "broad", qrs_noise_factor: float = 5.0) -> Delineation:
+                      qrs_bounds_band: str = "broad", qrs_noise_factor: float = 5.0,
+                      qrs_neighbour_ms: float = 300.0) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -165,6 +190,9 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     qrs_weak_fraction : float
         A peak of at least this fraction of the lead's 90th-percentile QRS-energy peak is a beat when it lies 500 ms
         or more from every other beat (see :func:`detect_qrs`).
+    qrs_neighbour_ms : float, in ms
+        A peak this close to a beat with more than twice its QRS energy is not a beat (its P or T wave; 0: off;
+        see :func:`detect_qrs`).
     p_min_mv : float, in mV
         Smallest P-wave amplitude accepted (also at least 3 × the lead's high-frequency noise).
     t_ref_ms, t_prior_ms, t_beat_ms, t_slope_ms : float, in ms
@@ -183,7 +211,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         30 µV; a standard, not tuned).
 
     Provenance of the defaults: ``qrs_fraction``, ``qrs_bounds_band``, ``qrs_noise_factor``, ``t_prior_ms``,
-    ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms`` and ``qrs_weak_fraction`` are the candidates with the best mean
+    ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms``, ``qrs_weak_fraction`` and ``qrs_neighbour_ms`` (0, 250, 300 and
+    360 ms tried; every fold chose 300) are the candidates with the best mean
     F1 (150 ms, 50 ms and CSE tolerances, every point) on all 200 LUDB records among those
     ``benchmarks/bench_delineation_cv.py`` tries;
     the same search, run as 5-fold cross-validation over records, is what that benchmark reports (out of fold).
@@ -194,6 +223,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
     if qrs_bounds_band not in ("8-30", "broad"):
         raise ValueError(f"qrs_bounds_band must be '8-30' or 'broad', got {qrs_bounds_band!r}")
+    if not qrs_neighbour_ms >= 0:
+        raise ValueError(f"qrs_neighbour_ms must be >= 0, got {qrs_neighbour_ms!r}")
     if not qrs_noise_factor >= 0:
         raise ValueError(f"qrs_noise_factor must be >= 0, got {qrs_noise_factor!r}")
     fs = float(sampling_rate)
@@ -223,7 +254,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     if anchors == "consensus":
         scale = np.median(env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
         total = (env[:, usable] / scale).sum(axis=1) if usable.any() else np.zeros(n)
-        qrs = detect_qrs(total, fs, qrs_weak_fraction) if usable.any() else np.zeros(0, int)
+        qrs = detect_qrs(total, fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms) if usable.any() else np.zeros(0, int)
         bounds_scale = np.median(bounds_env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
         bounds_total = (bounds_env[:, usable] / bounds_scale).sum(axis=1) if usable.any() else np.zeros(n)
         on, off = _qrs_bounds(bounds_total, qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
@@ -235,7 +266,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
             results.append(None)
             continue
         if anchors == "lead":
-            qrs = detect_qrs(energy[:, j], fs, qrs_weak_fraction)
+            qrs = detect_qrs(energy[:, j], fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms)
             on, off = _qrs_bounds(bounds_env[:, j], qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
         else:
             qrs, on, off = common

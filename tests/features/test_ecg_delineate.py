@@ -233,3 +233,33 @@ def test_qrs_bounds_bracket_every_beat_of_noisy_real_leads(data_dir):
             on, off, peak = pts["qrs_on"], pts["qrs_off"], pts["qrs_peak"]
             assert np.isfinite(on).all() and np.isfinite(off).all(), (row.record_id, rec.leads[j])
             assert (on <= peak).all() and (peak <= off).all(), (row.record_id, rec.leads[j], on, off)
+
+
+def test_a_sharp_wave_240_ms_before_each_qrs_is_not_a_beat():
+    """A narrow 0.8 mV wave 240 ms before every QRS complex (an atrial pacing artefact or a peaked P wave) has
+    about 37 % of the QRS energy: above the main threshold, so before the neighbour rule every one was a beat (LUDB
+    45, 72, 90: V1's false detections). A peak within ``qrs_neighbour_ms`` of a beat with at least twice its energy
+    is that beat's P or T wave (Pan & Tompkins's T-wave rule, on both sides)."""
+    # 9.7 s, so that the record does not end on a lone P wave whose QRS complex is cut off
+    x = simulate_beat_train(BeatShape(p=(0.8, -240.0, 6.0)), FS, duration_s=9.7).astype(float)
+    truth = np.arange(400.0, 9_700, 800.0)
+    before = ecg_delineate(x[:, None], FS, qrs_neighbour_ms=0.0).lead(0)["qrs_peak"]
+    assert len(before) == 2 * len(truth), before * 1000 / FS  # the failure the rule removes
+    pts = ecg_delineate(x[:, None], FS).lead(0)
+    assert len(pts["qrs_peak"]) == len(truth), pts["qrs_peak"] * 1000 / FS
+    assert np.abs(_beat_errors_ms(pts["qrs_peak"], 0.0)).max() <= 4
+
+
+def test_neighbour_rule_keeps_close_beats_of_similar_energy():
+    """Beats 280 ms apart (a tachycardia at 214 bpm) with 30 % less amplitude every other beat (about half the
+    energy, just over the rule's ratio) are all kept: the rule removes only peaks under half a neighbour's energy."""
+    t = np.arange(int(10 * FS)) / FS * 1000
+    x = np.zeros_like(t)
+    r_ms = np.arange(400.0, 9_600, 280.0)
+    for k, r in enumerate(r_ms):
+        a = 1.0 if k % 2 == 0 else 0.75
+        for amp, centre, width in ((-0.1 * a, -28.0, 8.0), (a, 0.0, 10.0), (-0.25 * a, 28.0, 8.0)):
+            x += amp * np.exp(-0.5 * ((t - r - centre) / width) ** 2)
+    q = ecg_delineate(x[:, None], FS).lead(0)["qrs_peak"] * 1000 / FS
+    assert len(q) == len(r_ms), q
+    assert np.abs(q - r_ms).max() <= 4
