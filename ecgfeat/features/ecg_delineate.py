@@ -30,8 +30,10 @@ Method (ecgfeat's own, built for speed and lead independence):
    T onset by the same method on the T wave's leading flank: from its steepest point in the ``t_on_window_ms``
    before the T peak (and after QRS offset + ``t_start_ms``), back towards a reference ``t_on_ref_ms`` earlier (never
    before QRS offset).
-4. **P peak/onset/offset**: the largest deviation in the 280 ms before QRS onset (and after the previous
-   T offset), accepted if it exceeds the lead's noise; onset and offset by the trapezium-area method.
+4. **P peak/onset/offset**: the most prominent deviation in the 280 ms before QRS onset (and after the previous
+   T offset), accepted if it exceeds the lead's noise; an upright deviation is preferred unless an inverted one
+   is more than 1 / ``p_upright`` times as prominent (a biphasic P wave's peak is its upright part, not its
+   terminal negative part next to the QRS complex); onset and offset by the trapezium-area method.
 5. **R and S peaks** by their clinical definitions, on the cleaned lead relative to the beat's PR level
    between QRS onset and offset: the R wave is the first positive deflection, the S wave the first negative
    deflection after it; a deflection counts as a wave when it exceeds ``wave_min_mv`` for at least 6 ms (the
@@ -172,7 +174,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
                       t_on_ref_ms: float = 80.0, t_on_window_ms: float = 60.0,
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08, t_start_ms: float = 40.0,
                       qrs_bounds_band: str = "broad", qrs_noise_factor: float = 5.0,
-                      qrs_neighbour_ms: float = 300.0) -> Delineation:
+                      qrs_neighbour_ms: float = 300.0, p_upright: float = 0.7) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -190,6 +192,9 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     qrs_weak_fraction : float
         A peak of at least this fraction of the lead's 90th-percentile QRS-energy peak is a beat when it lies 500 ms
         or more from every other beat (see :func:`detect_qrs`).
+    p_upright : float
+        The most prominent upright P deviation is the P wave when its prominence is at least this fraction of the
+        most prominent inverted one (0: the larger of either sign, as before schema 8).
     qrs_neighbour_ms : float, in ms
         A peak this close to a beat with more than twice its QRS energy is not a beat (its P or T wave; 0: off;
         see :func:`detect_qrs`).
@@ -211,8 +216,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         30 µV; a standard, not tuned).
 
     Provenance of the defaults: ``qrs_fraction``, ``qrs_bounds_band``, ``qrs_noise_factor``, ``t_prior_ms``,
-    ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms``, ``qrs_weak_fraction`` and ``qrs_neighbour_ms`` (0, 250, 300 and
-    360 ms tried; every fold chose 300) are the candidates with the best mean
+    ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms``, ``qrs_weak_fraction``, ``qrs_neighbour_ms`` (0, 250, 300 and
+    360 ms tried; every fold chose 300) and ``p_upright`` are the candidates with the best mean
     F1 (150 ms, 50 ms and CSE tolerances, every point) on all 200 LUDB records among those
     ``benchmarks/bench_delineation_cv.py`` tries;
     the same search, run as 5-fold cross-validation over records, is what that benchmark reports (out of fold).
@@ -223,6 +228,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
     if qrs_bounds_band not in ("8-30", "broad"):
         raise ValueError(f"qrs_bounds_band must be '8-30' or 'broad', got {qrs_bounds_band!r}")
+    if not p_upright >= 0:
+        raise ValueError(f"p_upright must be >= 0, got {p_upright!r}")
     if not qrs_neighbour_ms >= 0:
         raise ValueError(f"qrs_neighbour_ms must be >= 0, got {qrs_neighbour_ms!r}")
     if not qrs_noise_factor >= 0:
@@ -272,7 +279,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
             qrs, on, off = common
         results.append(_waves(cleaned[:, j], smooth[:, j], qrs, on, off, fs, max(p_min_mv, 3 * noise[j]),
                               t_ref_ms, p_ref_ms, p_width_ms, p_edge, t_prior_ms, t_beat_ms, t_slope_ms,
-                              t_on_ref_ms, t_on_window_ms, wave_min_mv, t_start_ms))
+                              t_on_ref_ms, t_on_window_ms, wave_min_mv, t_start_ms, p_upright))
         max_beats = max(max_beats, len(qrs))
     points = np.full((n_leads, max_beats, len(POINTS)), np.nan)
     baseline = np.full((n_leads, max_beats), np.nan)
@@ -317,7 +324,7 @@ def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.nda
 def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, fs: float,
            p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float,
            t_prior_ms: float, t_beat_ms: float, t_slope_ms: float, t_on_ref_ms: float, t_on_window_ms: float,
-           wave_min_mv: float, t_start_ms: float) -> tuple[np.ndarray, np.ndarray]:
+           wave_min_mv: float, t_start_ms: float, p_upright: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Steps 3-5 for one lead: (points (n_beats, len(POINTS)), PR level of each beat in mV). The per-beat loops are
     compiled (:mod:`ecgfeat.features.ecg_delineate_beats`)."""
     xc, xs = np.ascontiguousarray(xc), np.ascontiguousarray(xs)
@@ -346,7 +353,7 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     t_expect = _t_template(xs, qrs, base, t_win, fs, rr_med, t_prior_ms)
     t_waves(xs, q_, off, base, t_win, t_expect, ms, t_beat_ms, t_slope_ms, t_ref_ms, t_on_window_ms, t_on_ref_ms,
             pts)
-    p_waves(xs, o_, rr_med, p_min, ms, p_ref_ms, p_width_ms, p_edge, pts)
+    p_waves(xs, o_, rr_med, p_min, ms, p_ref_ms, p_width_ms, p_edge, pts, p_upright)
     return pts, base
 
 

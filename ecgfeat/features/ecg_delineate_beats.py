@@ -162,11 +162,13 @@ def t_waves(xs: np.ndarray, qrs: np.ndarray, off: np.ndarray, base: np.ndarray, 
 
 @numba.njit(cache=True, nogil=True)
 def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: float, p_ref_ms: float,
-            p_width_ms: float, p_edge: float, pts: np.ndarray) -> None:
+            p_width_ms: float, p_edge: float, pts: np.ndarray, p_upright: float = 0.0) -> None:
     """Step 4 per beat, on the low-passed lead ``xs``: in the window from max(300 ms, 0.6 median RR) before QRS
     onset (after the previous T offset + 20 ms) to 15 ms before it, the most prominent deviation from the straight
     line joining the window's ends that is at least ``p_width_ms`` wide at half prominence; kept if it reaches
-    ``p_min`` (mV). Offset where the deviation falls below ``p_edge`` of the amplitude; onset by the trapezium
+    ``p_min`` (mV). With ``p_upright`` > 0, the most prominent upright deviation reaching ``p_min`` is the P wave
+    whenever its prominence is at least ``p_upright`` × that of the most prominent inverted one (a biphasic P
+    wave's peak is its upright part; 0: the larger of either sign). Offset where the deviation falls below ``p_edge`` of the amplitude; onset by the trapezium
     method from the steepest up-slope. Needs the T offsets already in ``pts``."""
     prev_t_off = -np.inf
     for i in range(len(onset)):
@@ -182,8 +184,21 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
             for k in range(m - 1):
                 line[k] = float(k) * step + xs[p_a]
             line[m - 1] = xs[p_b]
-            pdev = np.abs(xs[p_a:p_b + 1] - line)
-            c, _ = most_prominent_peak(pdev, p_width_ms * ms)
+            dev = xs[p_a:p_b + 1] - line
+            pdev = np.abs(dev)
+            if p_upright > 0:
+                c_up, prom_up = most_prominent_peak(dev, p_width_ms * ms)
+                c_down, prom_down = most_prominent_peak(-dev, p_width_ms * ms)
+                up = c_up >= 0 and dev[c_up] >= p_min
+                down = c_down >= 0 and -dev[c_down] >= p_min
+                if up and (not down or prom_up >= p_upright * prom_down):
+                    c = c_up
+                elif down:
+                    c = c_down
+                else:
+                    c = -1
+            else:
+                c, _ = most_prominent_peak(pdev, p_width_ms * ms)
             if c >= 0 and pdev[c] >= p_min:
                 amp = pdev[c]
                 pp = p_a + c

@@ -19,7 +19,7 @@ def test_cross_validated_delineation_benchmark_runs_on_ludb(ludb_dir, tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Scoring conventions" in out.stdout and "Targets (issue 16)" in out.stdout
-    assert "r_peak against LUDB's QRS peak marks" in out.stdout
+    assert "r_peak against LUDB's QRS peak marks" in out.stdout and "P peaks matched at 150 ms" in out.stdout
     table = pd.read_csv(tmp_path / "delineation_ludb_cv.csv")
     for method in ("ecgfeat (out of fold)", "ecgfeat consensus (out of fold)", "prominence"):
         part = table[(table.candidate == method) & (table.tolerance == "150 ms")]
