@@ -51,11 +51,16 @@ QRS_NEIGHBOUR = {"qrs_neighbour_ms": (0.0, 250.0, 300.0, 360.0)}
 P_UPRIGHT = {"p_upright": (0.0, 0.3, 0.5, 0.7, 1.0)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
 #: parts of wide complexes count), each at energy fractions on its own scale; for 'broad', also a floor at a
-#: multiple of the lead's median energy (0: none)
-QRS_BOUNDS = [{"qrs_bounds_band": band, "qrs_fraction": fraction, "qrs_noise_factor": noise}
+#: multiple of the lead's median energy (0: none); the smoothing window is used by 'broad' only
+QRS_BOUNDS = [{"qrs_bounds_band": band, "qrs_smooth_ms": 16.0, "qrs_fraction": fraction, "qrs_noise_factor": noise}
               for band, fractions, noises in (("8-30", (0.01, 0.02, 0.04), (0.0,)),
                                               ("broad", (0.001, 0.0025, 0.005), (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)))
               for fraction in fractions for noise in noises]
+#: wider smoothing of the broad band's energy (``qrs_smooth_ms``; 16 ms above), with the fractions and floors that
+#: can take back the bounds it widens
+QRS_BOUNDS += [{"qrs_bounds_band": "broad", "qrs_smooth_ms": smooth, "qrs_fraction": fraction,
+                "qrs_noise_factor": noise}
+               for smooth in (24.0, 32.0) for fraction in (0.001, 0.0025, 0.005) for noise in (3.0, 5.0, 8.0, 12.0)]
 SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
            for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_NEIGHBOUR, *P_UPRIGHT, *QRS_BOUNDS[0]])}
 

@@ -11,7 +11,7 @@ Method (ecgfeat's own, built for speed and lead independence):
    ``qrs_weak_fraction`` of the 90th percentile that lies 500 ms or more from every beat found (a second,
    weaker beat family). Last, a peak within ``qrs_neighbour_ms`` of one with more than twice its energy is
    dropped as that beat's P or T wave or a pacing artefact (Pan & Tompkins's T-wave rule, on both sides).
-2. **QRS onset/offset**: where the 16 ms-smoothed derivative energy of the whole cleaned band (0.5–40 Hz;
+2. **QRS onset/offset**: where the ``qrs_smooth_ms``-smoothed derivative energy of the whole cleaned band (0.5–40 Hz;
    ``qrs_bounds_band='broad'``, so that the slow parts of wide, slurred complexes count) falls below
    ``qrs_fraction`` of its maximum within 30 ms of the detection point, or below ``qrs_noise_factor`` times the
    lead's median energy if that is higher (the lead's own floor of noise and slow waves: in low-amplitude leads a
@@ -168,13 +168,14 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
 
 
 def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
-                      qrs_fraction: float = 0.001, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
+                      qrs_fraction: float = 0.0025, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
                       p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
                       t_prior_ms: float = 60.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0,
                       t_on_ref_ms: float = 80.0, t_on_window_ms: float = 60.0,
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08, t_start_ms: float = 40.0,
-                      qrs_bounds_band: str = "broad", qrs_noise_factor: float = 5.0,
-                      qrs_neighbour_ms: float = 300.0, p_upright: float = 0.7) -> Delineation:
+                      qrs_bounds_band: str = "broad", qrs_noise_factor: float = 8.0,
+                      qrs_neighbour_ms: float = 300.0, p_upright: float = 0.7,
+                      qrs_smooth_ms: float = 24.0) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -184,8 +185,12 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         'lead' detects beats in each lead from that lead alone; 'consensus' from all usable leads together.
     qrs_fraction, qrs_bounds_band : float, {'broad', '8-30'}
         Energy fraction that marks QRS onset/offset, and the band whose derivative energy it is taken of (module
-        docstring, step 2); a fraction suits one band only (the cross-validation chose 0.001 with
-        ``qrs_noise_factor`` 5 for 'broad' — 0.0025 without the floor, before schema 7 — and 0.02 for '8-30').
+        docstring, step 2); a fraction suits one band only (the cross-validation chose 0.0025 with
+        ``qrs_noise_factor`` 8 and ``qrs_smooth_ms`` 24 for 'broad' — 0.001 with 5 and 16 ms before schema 10,
+        0.0025 without the floor before schema 7 — and 0.02 for '8-30').
+    qrs_smooth_ms : float, in ms
+        Moving-average window of the whole band's derivative energy the QRS bounds are found on
+        (``qrs_bounds_band='broad'`` only; 16, 24 and 32 ms tried, every fold chose 24).
     qrs_noise_factor : float
         QRS bounds never lie where the bounds energy is below this multiple of its median over the lead (0: off;
         step 2 of the module docstring).
@@ -228,6 +233,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         raise ValueError(f"anchors must be 'lead' or 'consensus', got {anchors!r}")
     if qrs_bounds_band not in ("8-30", "broad"):
         raise ValueError(f"qrs_bounds_band must be '8-30' or 'broad', got {qrs_bounds_band!r}")
+    if not qrs_smooth_ms > 0:
+        raise ValueError(f"qrs_smooth_ms must be > 0, got {qrs_smooth_ms!r}")
     if not p_upright >= 0:
         raise ValueError(f"p_upright must be >= 0, got {p_upright!r}")
     if not qrs_neighbour_ms >= 0:
@@ -252,7 +259,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     if qrs_bounds_band == "8-30":
         bounds_env, reference_ms = env, 0.0
     else:  # the derivative energy of the whole cleaned band: the slow parts of wide complexes count too
-        bounds_env = uniform_filter1d((np.gradient(cleaned, axis=0) * fs) ** 2, max(3, int(0.016 * fs)), axis=0,
+        bounds_env = uniform_filter1d((np.gradient(cleaned, axis=0) * fs) ** 2, max(3, int(qrs_smooth_ms * fs / 1000)),
+                                      axis=0,
                                       mode="nearest")
         reference_ms = 30.0
     # robust high-frequency noise level (MAD of the >15 Hz residual; QRS complexes barely move the median)

@@ -88,13 +88,20 @@ def test_r_and_s_peaks_follow_the_clinical_definitions():
     rs = simulate_beat_train(BeatShape(q=(0.0, 0.0, 8.0), r=(0.2, 0.0, 8.0), s=(-1.2, 30.0, 10.0)), FS).astype(float)
     qs = simulate_beat_train(BeatShape(q=(0.0, 0.0, 8.0), r=(-1.0, 10.0, 12.0), s=(0.0, 30.0, 8.0)), FS).astype(float)
     d = ecg_delineate(np.stack([qrs, rs, qs], axis=1), FS)
-    for j, s_ms, r_mv, s_mv in ((0, 28.0, 1.0, -0.25), (1, 30.0, 0.2, -1.2)):
+    r_at = (np.arange(1_200.0, 9_000, 800.0) * FS / 1000).astype(int)  # R of the inner beats, samples
+    for j, s_ms in ((0, 28.0), (1, 30.0)):
         pts = d.lead(j)
         assert np.isfinite(pts["r_peak"]).all() and np.isfinite(pts["s_peak"]).all()
         assert np.abs(_beat_errors_ms(pts["r_peak"], 0.0)).max() <= 4
         assert np.abs(_beat_errors_ms(pts["s_peak"], s_ms)).max() <= 4
-        assert np.allclose(np.median(d.amplitude_mv(j, "r_peak")), r_mv, atol=0.06)
-        assert np.allclose(np.median(d.amplitude_mv(j, "s_peak")), s_mv, atol=0.06)
+        # amplitudes as the cleaned (0.5-40 Hz) lead has them, from its isoelectric level 60 ms before R (the
+        # filter takes up to 0.04 mV off the generating amplitudes; the PR level of the 15 Hz low-passed lead
+        # differs from the isoelectric level by up to 0.035 mV next to a 1 mV R wave)
+        iso = d.cleaned[r_at - int(60 * FS / 1000), j]
+        r_mv = np.median(d.cleaned[r_at, j] - iso)
+        s_mv = np.median(d.cleaned[r_at + int(s_ms * FS / 1000), j] - iso)
+        assert np.allclose(np.median(d.amplitude_mv(j, "r_peak")), r_mv, atol=0.04), r_mv
+        assert np.allclose(np.median(d.amplitude_mv(j, "s_peak")), s_mv, atol=0.04), s_mv
     # in the rS complex the largest deflection (the beat's anchor) is the S wave, 30 ms after the R peak
     assert np.abs(_beat_errors_ms(d.lead(1)["qrs_peak"], 30.0)).max() <= 4
     assert np.isnan(d.lead(2)["r_peak"]).all() and np.isnan(d.lead(2)["s_peak"]).all()
@@ -171,7 +178,8 @@ def test_a_weaker_second_beat_family_is_detected():
 def test_qrs_bounds_of_a_wide_slurred_complex():
     """A 140 ms QS complex whose return to baseline is a slow 100 ms ramp (paced or bundle-branch-block-like).
     Bounds from the 8-30 Hz energy put the offset 64 ms early and the onset 36 ms early (LUDB's paced records:
-    offsets 40-80 ms early); from the whole band's derivative energy both are within 12 ms."""
+    offsets 40-80 ms early); from the whole band's derivative energy both are within 14 ms (12 with the 16 ms
+    smoothing before schema 10)."""
     t = np.arange(int(10 * FS)) / FS * 1000
     x = np.zeros_like(t)
     r_ms = np.arange(400.0, 10_000, 800.0)
@@ -182,8 +190,8 @@ def test_qrs_bounds_of_a_wide_slurred_complex():
         x[up] += -0.8 * (1 - u[up] / 100)
         x[tw] += 0.3 * 0.5 * (1 - np.cos(2 * np.pi * (u[tw] - 200) / 240))
     pts = ecg_delineate(x[:, None], FS).lead(0)
-    assert np.abs(_beat_errors_ms(pts["qrs_on"], -40.0)).max() <= 12
-    assert np.abs(_beat_errors_ms(pts["qrs_off"], 100.0)).max() <= 12
+    assert np.abs(_beat_errors_ms(pts["qrs_on"], -40.0)).max() <= 14
+    assert np.abs(_beat_errors_ms(pts["qrs_off"], 100.0)).max() <= 14
     old = ecg_delineate(x[:, None], FS, qrs_bounds_band="8-30", qrs_fraction=0.02).lead(0)
     assert np.abs(_beat_errors_ms(old["qrs_off"], 100.0)).min() >= 50  # the failure this replaced
 
@@ -191,7 +199,7 @@ def test_qrs_bounds_of_a_wide_slurred_complex():
 def test_qrs_bounds_of_a_small_noisy_complex_stay_out_of_the_noise():
     """A 0.2 mV complex in 0.012 mV white noise: a fraction of the peak energy alone lies inside the noise's own
     energy, so the bounds wander into the PR and ST segments (SD ~25 ms against the same beats without noise);
-    the floor at 5 × the lead's median energy (the default) keeps them within 30 ms (LUDB out of fold: onset
+    the floor at 5 × the lead's median energy (the default before schema 10, 8 since) keeps them within 30 ms (LUDB out of fold: onset
     SD 16.1 -> 13.4 ms)."""
     clean = simulate_beat_train(BeatShape().scaled(0.2), FS).astype(float)
     ref = ecg_delineate(clean[:, None], FS).lead(0)
@@ -213,6 +221,8 @@ def test_qrs_noise_factor_must_not_be_negative():
 
     with pytest.raises(ValueError, match="qrs_noise_factor"):
         ecg_delineate(np.zeros((5000, 1)), FS, qrs_noise_factor=-1.0)
+    with pytest.raises(ValueError, match="qrs_smooth_ms"):
+        ecg_delineate(np.zeros((5000, 1)), FS, qrs_smooth_ms=0.0)
     for name in ("qrs_neighbour_ms", "p_upright"):
         with pytest.raises(ValueError, match=name):
             ecg_delineate(np.zeros((5000, 1)), FS, **{name: -1.0})
@@ -279,8 +289,10 @@ def test_biphasic_p_wave_peak_is_its_upright_part():
     pts = ecg_delineate(x[:, None], FS).lead(0)
     err = _beat_errors_ms(pts["p_peak"], -170.0)
     assert len(err) >= 11 and np.abs(err).max() <= 6, err
-    old = ecg_delineate(x[:, None], FS, p_upright=0.0).lead(0)
-    assert np.abs(_beat_errors_ms(old["p_peak"], -120.0)).max() <= 6  # the failure this replaced
+    # the failure this replaced, with the QRS bounds of that time (schema 9)
+    old = ecg_delineate(x[:, None], FS, p_upright=0.0, qrs_smooth_ms=16.0, qrs_fraction=0.001,
+                        qrs_noise_factor=5.0).lead(0)
+    assert np.abs(_beat_errors_ms(old["p_peak"], -120.0)).max() <= 6
     # an inverted P wave (aVR) stays inverted: no upright deflection reaches the noise floor
     inverted = simulate_beat_train(BeatShape().scaled(-1.0), FS).astype(float)
     p = ecg_delineate(inverted[:, None], FS).lead(0)["p_peak"]
