@@ -199,7 +199,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         or more from every other beat (see :func:`detect_qrs`).
     p_upright : float
         The most prominent upright P deviation is the P wave when its prominence is at least this fraction of the
-        most prominent inverted one (0: the larger of either sign, as before schema 8).
+        most prominent inverted one (0: the larger of either sign, as before schema 9).
     qrs_neighbour_ms : float, in ms
         A peak this close to a beat with more than twice its QRS energy is not a beat (its P or T wave; 0: off;
         see :func:`detect_qrs`).
@@ -222,7 +222,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
 
     Provenance of the defaults: ``qrs_fraction``, ``qrs_bounds_band``, ``qrs_noise_factor``, ``t_prior_ms``,
     ``p_edge``, ``t_on_ref_ms``, ``t_on_window_ms``, ``qrs_weak_fraction``, ``qrs_neighbour_ms`` (0, 250, 300 and
-    360 ms tried; every fold chose 300) and ``p_upright`` are the candidates with the best mean
+    360 ms tried; every fold chose 300), ``p_upright`` and ``qrs_smooth_ms`` are the candidates with the best mean
     F1 (150 ms, 50 ms and CSE tolerances, every point) on all 200 LUDB records among those
     ``benchmarks/bench_delineation_cv.py`` tries;
     the same search, run as 5-fold cross-validation over records, is what that benchmark reports (out of fold).
@@ -259,9 +259,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     if qrs_bounds_band == "8-30":
         bounds_env, reference_ms = env, 0.0
     else:  # the derivative energy of the whole cleaned band: the slow parts of wide complexes count too
-        bounds_env = uniform_filter1d((np.gradient(cleaned, axis=0) * fs) ** 2, max(3, int(qrs_smooth_ms * fs / 1000)),
-                                      axis=0,
-                                      mode="nearest")
+        bounds_env = uniform_filter1d((np.gradient(cleaned, axis=0) * fs) ** 2,
+                                      max(3, int(qrs_smooth_ms * fs / 1000)), axis=0, mode="nearest")
         reference_ms = 30.0
     # robust high-frequency noise level (MAD of the >15 Hz residual; QRS complexes barely move the median)
     noise = 1.4826 * np.median(np.abs(cleaned - smooth), axis=0)
@@ -269,7 +268,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     if anchors == "consensus":
         scale = np.median(env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
         total = (env[:, usable] / scale).sum(axis=1) if usable.any() else np.zeros(n)
-        qrs = detect_qrs(total, fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms) if usable.any() else np.zeros(0, int)
+        qrs = (detect_qrs(total, fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms) if usable.any()
+               else np.zeros(0, int))
         bounds_scale = np.median(bounds_env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
         bounds_total = (bounds_env[:, usable] / bounds_scale).sum(axis=1) if usable.any() else np.zeros(n)
         on, off = _qrs_bounds(bounds_total, qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)

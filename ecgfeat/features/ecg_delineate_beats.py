@@ -168,8 +168,9 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
     line joining the window's ends that is at least ``p_width_ms`` wide at half prominence; kept if it reaches
     ``p_min`` (mV). With ``p_upright`` > 0, the most prominent upright deviation reaching ``p_min`` is the P wave
     whenever its prominence is at least ``p_upright`` × that of the most prominent inverted one (a biphasic P
-    wave's peak is its upright part; 0: the larger of either sign). Offset where the deviation falls below ``p_edge`` of the amplitude; onset by the trapezium
-    method from the steepest up-slope. Needs the T offsets already in ``pts``."""
+    wave's peak is its upright part; 0: the larger of either sign). Offset where the deviation falls below
+    ``p_edge`` of the amplitude; onset by the trapezium method from the steepest up-slope. Needs the T offsets
+    already in ``pts``."""
     prev_t_off = -np.inf
     for i in range(len(onset)):
         o = onset[i]

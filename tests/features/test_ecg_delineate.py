@@ -199,8 +199,8 @@ def test_qrs_bounds_of_a_wide_slurred_complex():
 def test_qrs_bounds_of_a_small_noisy_complex_stay_out_of_the_noise():
     """A 0.2 mV complex in 0.012 mV white noise: a fraction of the peak energy alone lies inside the noise's own
     energy, so the bounds wander into the PR and ST segments (SD ~25 ms against the same beats without noise);
-    the floor at 5 × the lead's median energy (the default before schema 10, 8 since) keeps them within 30 ms (LUDB out of fold: onset
-    SD 16.1 -> 13.4 ms)."""
+    the floor at 5 × the lead's median energy (the default before schema 10, 8 since) keeps them within 30 ms
+    (LUDB out of fold: onset SD 16.1 -> 13.4 ms)."""
     clean = simulate_beat_train(BeatShape().scaled(0.2), FS).astype(float)
     ref = ecg_delineate(clean[:, None], FS).lead(0)
     errors = {0.0: [], 5.0: []}
