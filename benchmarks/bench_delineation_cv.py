@@ -47,7 +47,7 @@ T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0
 QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
 #: 0 turns the neighbour rule off; 360 ms is Pan & Tompkins's T-wave window
 QRS_NEIGHBOUR = {"qrs_neighbour_ms": (0.0, 250.0, 300.0, 360.0)}
-#: 0: the P wave is the larger deviation of either sign (before schema 8)
+#: 0: the P wave is the larger deviation of either sign (before schema 9)
 P_UPRIGHT = {"p_upright": (0.0, 0.3, 0.5, 0.7, 1.0)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
 #: parts of wide complexes count), each at energy fractions on its own scale; for 'broad', also a floor at a
@@ -276,9 +276,8 @@ def main() -> None:
     chosen = dict(zip(choices.fold, choices.candidate))
     consensus = pd.concat(Parallel(n_jobs=args.n_jobs)(delayed(score_consensus)(p, chosen[folds[p.name]])
                                                        for p in paths), ignore_index=True)
-    rows = [oof.assign(candidate=OURS), consensus, ours[ours.candidate == DEFAULTS].assign(candidate="ecgfeat defaults "
-                                                                                "(in-sample)"),
-            scores[scores.candidate.isin(stock)]]
+    in_sample = ours[ours.candidate == DEFAULTS].assign(candidate="ecgfeat defaults (in-sample)")
+    rows = [oof.assign(candidate=OURS), consensus, in_sample, scores[scores.candidate.isin(stock)]]
     table = pd.concat([timing_summary(r) for r in rows], ignore_index=True)
     by_lead = pd.concat([timing_summary(r, by=("candidate", "tolerance", "fiducial", "lead")) for r in rows],
                         ignore_index=True)
