@@ -147,13 +147,13 @@ def score_record(path: Path, stock: list[str], cache: Path) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def score_consensus(path: Path, candidate: str) -> pd.DataFrame:
-    """One record scored with ``candidate``'s parameters and consensus anchors (rows named :data:`CONSENSUS`)."""
+def score_consensus(path: Path, params: dict) -> pd.DataFrame:
+    """One record scored with a candidate's ``params`` and consensus anchors (rows named :data:`CONSENSUS`)."""
     warnings.simplefilter("ignore")
     rec = read_record(path)
     annotations = {lead: read_annotations(path, lead) for lead in LEADS}
     d = ecg_delineate(rec.signal.astype(float), rec.sampling_rate, method="ecgfeat", anchors="consensus",
-                      **_candidates()[candidate])
+                      **params)
     return _score(path, CONSENSUS, rec.sampling_rate, annotations, [d.lead(j) for j in range(len(LEADS))])
 
 
@@ -273,7 +273,8 @@ def main() -> None:
     choices, oof = cross_validate_choice(ours, folds)
     by_candidate = {c: mean_f1(part) for c, part in ours.groupby("candidate", sort=True)}
     on_all = max(by_candidate, key=lambda c: (by_candidate[c], c))
-    chosen = dict(zip(choices.fold, choices.candidate))
+    candidates = _candidates()
+    chosen = {fold: candidates[name] for fold, name in zip(choices.fold, choices.candidate)}
     consensus = pd.concat(Parallel(n_jobs=args.n_jobs)(delayed(score_consensus)(p, chosen[folds[p.name]])
                                                        for p in paths), ignore_index=True)
     in_sample = ours[ours.candidate == DEFAULTS].assign(candidate="ecgfeat defaults (in-sample)")

@@ -332,7 +332,7 @@ def _t_template(xs: np.ndarray, qrs: np.ndarray, base: np.ndarray, t_win: np.nda
 def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, fs: float,
            p_min: float, t_ref_ms: float, p_ref_ms: float, p_width_ms: float, p_edge: float,
            t_prior_ms: float, t_beat_ms: float, t_slope_ms: float, t_on_ref_ms: float, t_on_window_ms: float,
-           wave_min_mv: float, t_start_ms: float, p_upright: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+           wave_min_mv: float, t_start_ms: float, p_upright: float) -> tuple[np.ndarray, np.ndarray]:
     """Steps 3-5 for one lead: (points (n_beats, len(POINTS)), PR level of each beat in mV). The per-beat loops are
     compiled (:mod:`ecgfeat.features.ecg_delineate_beats`)."""
     xc, xs = np.ascontiguousarray(xc), np.ascontiguousarray(xs)

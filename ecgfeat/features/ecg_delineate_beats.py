@@ -162,7 +162,7 @@ def t_waves(xs: np.ndarray, qrs: np.ndarray, off: np.ndarray, base: np.ndarray, 
 
 @numba.njit(cache=True, nogil=True)
 def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: float, p_ref_ms: float,
-            p_width_ms: float, p_edge: float, pts: np.ndarray, p_upright: float = 0.0) -> None:
+            p_width_ms: float, p_edge: float, pts: np.ndarray, p_upright: float) -> None:
     """Step 4 per beat, on the low-passed lead ``xs``: in the window from max(300 ms, 0.6 median RR) before QRS
     onset (after the previous T offset + 20 ms) to 15 ms before it, the most prominent deviation from the straight
     line joining the window's ends that is at least ``p_width_ms`` wide at half prominence; kept if it reaches
