@@ -141,3 +141,33 @@ def test_an_output_without_values_gets_no_estimate_and_leaves_the_others_unchang
     assert np.isnan(res.values[0, :, 1]).all() and np.isnan(res.std_error[0, :, 1]).all()
     np.testing.assert_allclose(res.values[0, :, 0], alone.values[0, :, 0], atol=1e-12)
     np.testing.assert_allclose(res.std_error[0, :, 0], alone.std_error[0, :, 0], atol=1e-12)
+
+
+class _ApartEmptyGame(Game):
+    """v(∅) = 0.5 and v(S) = 0.9 + 0.1 × the logistic game otherwise: the empty coalition stands apart from every
+    other, as the AUROC of a model retrained without any lead (0.5) does from one with any lead (≈ 0.9)."""
+
+    def __init__(self, seed: int = 0):
+        self.inner = _LogisticGame(seed=seed)
+        self.players, self.outputs, self.n_rows = self.inner.players, ["y"], 1
+
+    def __call__(self, masks):
+        z = np.asarray(masks, bool)
+        v = 0.9 + 0.1 * self.inner(z)
+        v[~z.any(axis=1)] = 0.5
+        return v
+
+
+def test_an_empty_coalition_apart_from_the_others_does_not_bend_the_surrogate():
+    """The surrogate was once forced through the pair {∅, N}: on these games the mean error at 300 coalitions was
+    4.5 % of v(N) − v(∅) (max 6.4 %); left out of the fit, with its term in φ taken from the game, 0.45 %."""
+    errors = []
+    for g in range(4):
+        game = _ApartEmptyGame(seed=g)
+        exact = exact_shapley(game)
+        scale = float(np.abs(exact.full_values - exact.base_values).max())
+        for seed in range(5):
+            res = odd_regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=300)
+            np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-10)
+            errors.append(np.abs(res.values - exact.values).max() / scale)
+    assert np.mean(errors) < 0.015, np.mean(errors)
