@@ -21,8 +21,8 @@ def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.ran
         standard errors), 'odd-regression' (complementary pairs sampled without replacement by size, a ridge
         regression of the game's odd part, design-based standard errors; in ``benchmarks/bench_samplers.py`` it
         needs fewer distinct evaluations for 1 % error than ecgfeat's other samplers, shap's and shapiq's
-        OddSHAP and PolySHAP on every game family, but more than shapiq's RegressionMSR on the retraining games
-        (mean and median) and the global games (median)) or 'auto' (exact up to 12 players, i.e.
+        OddSHAP, PolySHAP and RegressionMSR on the local and global game families, but more than RegressionMSR on
+        the retraining games (mean and median)) or 'auto' (exact up to 12 players, i.e.
         4,096 coalitions, else 'odd-regression')
     tol : Monte Carlo stopping rule: largest standard error ≤ tol × |v(all) − v(∅)| ('permutation',
         'regression'); for 'odd-regression' every player's error ≤ tol × |v(all) − v(∅)| at 95 % (Bonferroni)
