@@ -245,7 +245,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     x = np.asarray(signal, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
-    n, n_leads = x.shape
+    n_leads = x.shape[1]
     usable = np.array([lead_usable(x[:, j]) for j in range(n_leads)])
     xf = np.where(np.isfinite(x), x, 0.0)
     for j in np.flatnonzero(usable):  # fill the few NaN samples of usable leads by interpolation
@@ -265,14 +265,12 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     # robust high-frequency noise level (MAD of the >15 Hz residual; QRS complexes barely move the median)
     noise = 1.4826 * np.median(np.abs(cleaned - smooth), axis=0)
 
-    if anchors == "consensus":
-        scale = np.median(env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
-        total = (env[:, usable] / scale).sum(axis=1) if usable.any() else np.zeros(n)
-        qrs = (detect_qrs(total, fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms) if usable.any()
-               else np.zeros(0, int))
-        bounds_scale = np.median(bounds_env[:, usable], axis=0) + 1e-12 if usable.any() else np.ones(0)
-        bounds_total = (bounds_env[:, usable] / bounds_scale).sum(axis=1) if usable.any() else np.zeros(n)
-        on, off = _qrs_bounds(bounds_total, qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
+    if anchors == "consensus" and usable.any():  # (without a usable lead no lead needs the common beats)
+        def pooled(x: np.ndarray) -> np.ndarray:  # the usable leads' energies, each over its median, summed
+            return (x[:, usable] / (np.median(x[:, usable], axis=0) + 1e-12)).sum(axis=1)
+
+        qrs = detect_qrs(pooled(env), fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms)
+        on, off = _qrs_bounds(pooled(bounds_env), qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
         common = (qrs, on, off)
     max_beats = 0
     results = []
