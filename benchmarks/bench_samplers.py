@@ -9,8 +9,9 @@ values are known. Error of a run = max over leads |φ̂ − φ| / |v(N) − v(�
 against the mean distinct evaluations at each budget, and the evaluations where it crosses 1 % (log-log
 interpolation; a game that never crosses counts as 4,096). Model calls (coalitions sent, repeats included) are the
 second column. The odd-regression defaults were chosen on 40 other local games (held-out records 10-29), never on
-these; its surrogate's treatment of {∅, N} was chosen on the global and retraining games of the fold-4 table
-(``_sampler_games.py OUT 4``), also never reported.
+these; its surrogate's treatment of {∅, N}, the g-weighted share of its variance and the rule that takes a
+nearly full stratum whole were chosen on the games of the fold-4 table (``_sampler_games.py OUT 4``) and fold 5's
+tuning local games, also never reported.
 
 shapiq ≥ 1.5 needs Python ≥ 3.12; its arm runs in a separate environment:
 
