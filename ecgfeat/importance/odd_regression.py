@@ -40,12 +40,11 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    of small samples and the g-weighted form overstates it. On 104 tuning games (fold 4's 40 local, 16 global and 8
    retraining games and fold 5's 40 tuning local games; 10 seeds; budgets 150–1,600) 95 % intervals covered
    0.89–0.95 with the plain form and 0.96–0.995 with the g-weighted one (measured without fold 4's local
-   games). The variance is their mix,
-   :data:`G_WEIGHT_SHARE` of the g-weighted one, chosen there among 0.25, 0.3 and 0.5 by the largest departure
-   from 0.93–0.97 over families and budgets (0.25 and 0.3 tie at 0.008; 0.25 is nearer 0.95 on local games). With
-   0.25 and the full-stratum rule of step 1, fold 4's games cover 0.952–0.971 (local), 0.935–0.963 (global) and
-   0.934–0.965 (retraining). A stratum
-   taken whole contributes no variance; every coalition evaluated gives exact values and SE 0. A variance
+   games). The variance is their mix, :data:`G_WEIGHT_SHARE` of the g-weighted one, chosen there among 0.25, 0.3
+   and 0.5 by the largest departure from 0.93–0.97 over families and budgets (0.25 and 0.3 tie at 0.008; 0.25 is
+   nearer 0.95 on local games). With 0.25 and the full-stratum rule of step 1, fold 4's games cover 0.952–0.971
+   (local), 0.935–0.963 (global) and 0.934–0.965 (retraining). A stratum taken whole contributes no variance;
+   every coalition evaluated gives exact values and SE 0. A variance
    estimated from few pairs per stratum is itself uncertain: the standard error is scaled by t(ν)/z, with ν
    Satterthwaite's degrees of freedom of the stratified sum, so that ±1.96 SE is the t interval (on 84 tuning
    games it raised coverage by 0.3–1.3 points at every budget from 150 to 1,600, never lowered it).
@@ -174,8 +173,8 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
     c_empty = np.full(n, -2.0 / n)  # 2 c_i(∅): the pair {∅, N} in φ_i = Σ_pairs 2 c_i(S) g(S)
     best_score = np.full(k, np.inf)
     phi, r_loo, r_in = np.zeros((n, k)), np.zeros_like(g), np.zeros_like(g)
-    # Horvitz-Thompson expansion weight of each pair, and the share of the de-biasing term it gets (the strata
-    # taken whole are not de-biased: their residuals are the population's)
+    # Horvitz-Thompson expansion weight of each pair, and whether its stratum is de-biased (a stratum taken whole
+    # is not: its residuals are the population's)
     expand = (cap / np.maximum(alloc, 1))[which]
     partial = ((alloc > 0) & (alloc < cap))[which]
     chosen = np.zeros(k, dtype=int)
