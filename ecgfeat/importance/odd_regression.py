@@ -194,20 +194,20 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
         beta, AX = sol[:, :k], sol[:, k:]
         r = g - Xc @ beta
         h = w * np.einsum("ij,ji->i", Xc, AX)
-        loo = r / np.clip(1.0 - h, 1e-3, None)[:, None]
+        inflate = 1.0 / np.clip(1.0 - h, 1e-3, None)  # leave-one-pair-out residual over in-sample residual
+        loo = r * inflate[:, None]
         score = (w[:, None] * loo ** 2).sum(axis=0)
         better = score < best_score
         best_score = np.where(better, score, best_score)
-        # the surrogate's Shapley values, its value at {∅, N} replaced by the game's
-        phi[:, better] = (M[:, cols] @ beta + c_empty[:, None] * (g0 - x0[cols] @ beta)[None, :])[:, better]
+        # the surrogate's Shapley map with its value at {∅, N} replaced by the game's
+        Mq = M[:, cols] - c_empty[:, None] * x0[cols][None, :]
+        phi[:, better] = (Mq @ beta + c_empty[:, None] * g0[None, :])[:, better]
         r_loo[:, better] = loo[:, better]
         r_in[:, better] = r[:, better]
         chosen[better] = cand
-        # φ̂ is linear in g: φ̂ = c(∅) g(∅) + L g with L = Mq (A⁻¹ Xᵀ W) + Cpᵀ D (I − X A⁻¹ Xᵀ W), Mq the surrogate's
-        # Shapley map with its value at {∅, N} replaced, D the de-biasing term's diag(expand · h / (1 − h))
-        d = np.where(partial, expand * (1.0 / np.clip(1.0 - h, 1e-3, None) - 1.0), 0.0)
-        Mq = M[:, cols] - c_empty[:, None] * x0[cols][None, :]
-        CpD = Cp.T * d[None, :]
+        # φ̂ is linear in g: φ̂ = c(∅) g(∅) + L g with L = Mq (A⁻¹ Xᵀ W) + Cpᵀ D (I − X A⁻¹ Xᵀ W), D the de-biasing
+        # term's diag(expand · h / (1 − h))
+        CpD = Cp.T * np.where(partial, expand * (inflate - 1.0), 0.0)[None, :]
         L = ((Mq - CpD @ Xc) @ AX) * w[None, :] + CpD
         weights.append(L / expand[None, :])
     var, var_df = np.zeros((n, k)), np.zeros((n, k))
