@@ -16,7 +16,9 @@ Printed:
   many differ from 0.95 by an exact binomial test (Holm over the cells);
 - the family-wise rate at which any lead is declared important for the null label (Holm over leads, α = 0.05),
   with its Wilson interval;
-- how often the planted lead ranks first.
+- how often the planted lead ranks first;
+- the training-sample variation the intervals leave out (``training_sample_variation``): the spread of the fitted
+  models' population value over replications against the reported SE, and coverage of its mean over replications.
 
 The last line reads ``coverage_min=… coverage_median=… null_fwer=… planted_top1=… replications=…``.
 Each replication is written to ``<out>.parts/v<version>_<arguments>/seed_<k>.csv`` as it finishes; a rerun with
@@ -37,7 +39,8 @@ from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
 from ecgfeat.study.calibration import (REFIT_VALUE_FUNCTION, REPLICATION_VERSION, VALUE_FUNCTIONS,
-                                      calibration_replication, summarise_calibration)
+                                      calibration_replication, summarise_calibration,
+                                      training_sample_variation)
 
 
 def _replicate(seed: int, design: CohortDesign, args: argparse.Namespace) -> tuple[int, pd.DataFrame]:
@@ -126,6 +129,16 @@ def main() -> None:
           f"{s['cells_miscalibrated']}")
     print(f"coverage_min_lead={s['coverage_min_lead']:.3f} (per value function and lead); null-label FWER "
           f"{s['null_fwer']:.3f}, Wilson 95 % interval {s['null_fwer_low']:.3f}-{s['null_fwer_high']:.3f}")
+    train = training_sample_variation(rows)
+    print("\ntraining-sample variation, which no interval contains: SD over replications of the fitted models' "
+          "population value (each replication trains on a new sample; an upper bound) against the rms reported SE, "
+          "and coverage of the replications' mean truth (the population value averaged over training samples) "
+          "beside that of each replication's own truth; range over labels and leads:")
+    print(train.groupby(level="value_function").agg(
+        variance_share_max=("variance_share", "max"), sd_ratio_max=("variance_share", lambda v: np.sqrt(v).max()),
+        coverage_own_min=("coverage_own_truth", "min"), coverage_mean_min=("coverage_mean_truth", "min"),
+        coverage_own_pooled=("coverage_own_truth", "mean"), coverage_mean_pooled=("coverage_mean_truth", "mean"))
+          .round(3).to_string())
     print("\nnull label, z = estimate / total SE (its truth is 0): FWER, SD of z, and the share of tests beyond "
           "Holm's first cut z(1 - 0.05/leads), observed against a normal's:")
     print(null_label_tails(rows).round(4).to_string())

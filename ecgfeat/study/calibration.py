@@ -151,6 +151,32 @@ def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesig
             "planted_top1": float(top1.min()), "replications": int(rows["seed"].nunique())}
 
 
+def training_sample_variation(rows: pd.DataFrame) -> pd.DataFrame:
+    """How far the intervals miss the variation of a different training sample, from one row per (replication,
+    value function, label, lead).
+
+    Each replication fits its models on a new simulated training sample (and model seed), so its ``truth`` (the
+    fitted models' population value) moves between replications; the intervals are conditional on the fitted
+    models and do not contain that movement. Per (value function, label, lead):
+    - ``sd_truth``: SD of ``truth`` over replications (training sample, model seed, and the population sample's
+      own error: an upper bound on the training-sample SD);
+    - ``rms_se``: root mean square of the reported ``total_se``; ``variance_share`` = (sd_truth / rms_se)²;
+    - ``coverage_own_truth``: the share of intervals covering their own replication's truth;
+    - ``coverage_mean_truth``: the share covering the mean truth over replications (the population value
+      averaged over training samples, known to ``sd_truth / √replications``).
+    """
+    keys = ["value_function", "label", "lead"]
+    mean_truth = rows.groupby(keys)["truth"].transform("mean")
+    own = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
+    mean = (rows["ci_low"] <= mean_truth) & (mean_truth <= rows["ci_high"])
+    groups = rows.assign(se2=rows["total_se"] ** 2, own=own, mean=mean).groupby(keys)
+    out = pd.DataFrame({"sd_truth": groups["truth"].std(ddof=1), "rms_se": np.sqrt(groups["se2"].mean()),
+                        "coverage_own_truth": groups["own"].mean(), "coverage_mean_truth": groups["mean"].mean(),
+                        "replications": groups.size()})
+    out.insert(2, "variance_share", (out["sd_truth"] / out["rms_se"]) ** 2)
+    return out
+
+
 def _binomial_outside(n: int, p: float, band: tuple[float, float]) -> float:
     """P(k/n < band[0] or k/n > band[1]) for k ~ Binomial(n, p)."""
     k = np.arange(n + 1)

@@ -13,7 +13,7 @@ from ecgfeat.importance.inference import (Z95, TableGame, exact_global_draws, ho
                                           rank_agreement, refit_variance, replayed_draws, sampled_global_draws,
                                           score_contributions, shapley_coefficients)
 from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
-from ecgfeat.study.calibration import calibration_replication, summarise_calibration
+from ecgfeat.study.calibration import calibration_replication, summarise_calibration, training_sample_variation
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
 from ecgfeat.scoring import auroc, neg_log_loss
 
@@ -252,6 +252,28 @@ def test_calibration_summary_counts_cells_against_chance_and_gives_the_fwer_its_
     assert s["null_fwer_low"] == pytest.approx(0.0278, abs=1e-4)
     assert s["null_fwer_high"] == pytest.approx(0.1247, abs=1e-4)
     assert s["planted_top1"] == 1.0 and s["replications"] == 100
+
+
+def test_training_sample_variation_compares_the_truths_spread_over_replications_with_the_reported_se():
+    """Each replication fits its models on a new training sample, so its truth (the fitted models' population
+    value) moves from replication to replication. Rows built with truths alternating 0.1 ± 0.03 (SD 0.03 over an
+    even number of replications) and SE 0.1: variance share 0.09; intervals ±0.196 around 0.1 + e with e
+    alternating 0.0 and 0.2: every interval covers its own truth, half cover the mean truth 0.1."""
+    rows = []
+    for seed in range(40):
+        truth = 0.1 + (0.03 if seed % 2 else -0.03)
+        centre = 0.1 + (0.2 if seed % 2 else 0.0)
+        rows.append({"seed": seed, "value_function": "retrain", "label": "planted", "lead": "V2",
+                     "estimate": centre, "total_se": 0.1, "ci_low": centre - 0.196, "ci_high": centre + 0.196,
+                     "truth": truth})
+    t = training_sample_variation(pd.DataFrame(rows))
+    row = t.loc[("retrain", "planted", "V2")]
+    assert row["sd_truth"] == pytest.approx(0.03 * np.sqrt(40 / 39))
+    assert row["rms_se"] == pytest.approx(0.1)
+    assert row["variance_share"] == pytest.approx(0.09 * 40 / 39)
+    assert row["coverage_mean_truth"] == pytest.approx(0.5)
+    # own truths: 0.07 inside [−0.096, 0.296], 0.13 inside [0.104, 0.496]; the mean 0.1 outside the latter
+    assert row["coverage_own_truth"] == pytest.approx(1.0)
 
 
 def test_auroc_intervals_stay_within_zero_and_one_and_a_perfect_separation_is_not_certain():
