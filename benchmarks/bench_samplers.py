@@ -266,7 +266,7 @@ def main() -> None:
         inside = np.abs(phi[:, :, family == f] - exact[None, :, family == f]) <= 1.96 * se[:, :, family == f]
         print(f"  {f}: mean error {err[:, family == f].mean():.4f}, 90th percentile "
               f"{np.quantile(err[:, family == f], 0.9):.4f}; coverage {inside.mean():.3f}")
-    path = a.out / "ecgfeat_stopping.npz"
+    path = a.out / f"ecgfeat_stopping_seeds{a.stopping_seeds}.npz"  # one file per seed count: never a stale count
     if not path.exists():
         ok, used = stopping_rule(values, players, exact, scale, a.stopping_seeds)
         np.savez(path, ok=ok, used=used)
