@@ -133,7 +133,7 @@ def main() -> None:
     print("\ntraining-sample variation, which no interval contains: SD over replications of the fitted models' "
           "population value (each replication trains on a new sample; an upper bound) against the rms reported SE, "
           "and coverage of the replications' mean truth (the population value averaged over training samples) "
-          "beside that of each replication's own truth; range over labels and leads:")
+          "beside that of each replication's own truth; the extremes over labels and leads, and pooled:")
     print(train.groupby(level="value_function").agg(
         variance_share_max=("variance_share", "max"), sd_ratio_max=("variance_share", lambda v: np.sqrt(v).max()),
         coverage_own_min=("coverage_own_truth", "min"), coverage_mean_min=("coverage_mean_truth", "min"),
