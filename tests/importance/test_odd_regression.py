@@ -189,3 +189,49 @@ def test_a_stratum_nearly_filled_by_its_share_is_taken_whole():
         if n_pairs < 2000:  # (one pair short of every coalition, the last stratum cannot be completed)
             assert (alloc[partial] < FULL_STRATUM * design.cap[partial] + 2).all(), (n_pairs, alloc)
     assert design.allocation(199)[1] == design.cap[1] == 66
+
+
+class _SparseInteractionGame(Game):
+    """v(S) = Σ_j a_j x_j + Σ_T b_T χ_T(S) in the ±1 coding (x_j = 1 if j ∈ S else −1): main effects falling with j,
+    and three interactions of three players, all among the five largest main effects (few interactions, among
+    the main players, like the local games of a label whose model leans on a few leads)."""
+
+    def __init__(self, n: int = 12, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.players = [f"p{i}" for i in range(n)]
+        self.outputs = ["y"]
+        self.n_rows = 1
+        self.a = np.sort(rng.exponential(size=n))[::-1] * 2.0
+        self.terms = [(0, 1, 2), (0, 3, 4), (1, 2, 4)]
+        self.b = rng.normal(size=len(self.terms))
+
+    def __call__(self, masks):
+        x = 2.0 * np.asarray(masks, float) - 1.0
+        v = x @ self.a + sum(b * x[:, list(t)].prod(axis=1) for b, t in zip(self.b, self.terms))
+        return v[:, None, None]
+
+
+def test_a_few_interactions_among_the_main_players_are_fitted_nearly_freely():
+    """Without the heredity candidate (degree-3 terms among the five players of largest main effect penalised 1e-4
+    instead of 1e-2) the mean error at 300 coalitions on these games is 0.63 % of v(N) − v(∅); with it, 0.12 %."""
+    from ecgfeat.importance import odd_regression
+
+    def mean_error() -> float:
+        errors = []
+        for g in range(4):
+            game = _SparseInteractionGame(seed=g)
+            exact = exact_shapley(game)
+            scale = float(np.abs(exact.full_values - exact.base_values).max())
+            for seed in range(3):
+                res = odd_regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=300)
+                errors.append(np.abs(res.values - exact.values).max() / scale)
+        return float(np.mean(errors))
+
+    with_heredity = mean_error()
+    saved = odd_regression.HEREDITY_PLAYERS
+    try:
+        odd_regression.HEREDITY_PLAYERS = 0
+        without = mean_error()
+    finally:
+        odd_regression.HEREDITY_PLAYERS = saved
+    assert with_heredity < 0.35 * without, (with_heredity, without)
