@@ -159,19 +159,25 @@ class _ApartEmptyGame(Game):
         return v
 
 
+def _mean_relative_error(make_game, games: int, seeds: int, budget: int) -> float:
+    """Mean over games (seeds 0 … games − 1) and sampling seeds of odd-regression's largest error at ``budget``
+    coalitions, over |v(N) − v(∅)|; efficiency is checked to be exact on every run."""
+    errors = []
+    for g in range(games):
+        game = make_game(seed=g)
+        exact = exact_shapley(game)
+        scale = float(np.abs(exact.full_values - exact.base_values).max())
+        for seed in range(seeds):
+            res = odd_regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=budget)
+            np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-10)
+            errors.append(np.abs(res.values - exact.values).max() / scale)
+    return float(np.mean(errors))
+
+
 def test_an_empty_coalition_apart_from_the_others_does_not_bend_the_surrogate():
     """The surrogate was once forced through the pair {∅, N}: on these games the mean error at 300 coalitions was
     4.5 % of v(N) − v(∅) (max 6.4 %); left out of the fit, with its term in φ taken from the game, 0.45 %."""
-    errors = []
-    for g in range(4):
-        game = _ApartEmptyGame(seed=g)
-        exact = exact_shapley(game)
-        scale = float(np.abs(exact.full_values - exact.base_values).max())
-        for seed in range(5):
-            res = odd_regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=300)
-            np.testing.assert_allclose(res.efficiency_gap(), 0, atol=1e-10)
-            errors.append(np.abs(res.values - exact.values).max() / scale)
-    assert np.mean(errors) < 0.015, np.mean(errors)
+    assert _mean_relative_error(_ApartEmptyGame, games=4, seeds=5, budget=300) < 0.015
 
 
 def test_a_stratum_nearly_filled_by_its_share_is_taken_whole():
@@ -211,27 +217,12 @@ class _SparseInteractionGame(Game):
         return v[:, None, None]
 
 
-def test_a_few_interactions_among_the_main_players_are_fitted_nearly_freely():
+def test_a_few_interactions_among_the_main_players_are_fitted_nearly_freely(monkeypatch):
     """Without the heredity candidate (degree-3 terms among the five players of largest main effect penalised 1e-4
     instead of 1e-2) the mean error at 300 coalitions on these games is 0.63 % of v(N) − v(∅); with it, 0.12 %."""
     from ecgfeat.importance import odd_regression
 
-    def mean_error() -> float:
-        errors = []
-        for g in range(4):
-            game = _SparseInteractionGame(seed=g)
-            exact = exact_shapley(game)
-            scale = float(np.abs(exact.full_values - exact.base_values).max())
-            for seed in range(3):
-                res = odd_regression_shapley(game, random_state=seed, tol=0.0, max_evaluations=300)
-                errors.append(np.abs(res.values - exact.values).max() / scale)
-        return float(np.mean(errors))
-
-    with_heredity = mean_error()
-    saved = odd_regression.HEREDITY_PLAYERS
-    try:
-        odd_regression.HEREDITY_PLAYERS = 0
-        without = mean_error()
-    finally:
-        odd_regression.HEREDITY_PLAYERS = saved
+    with_heredity = _mean_relative_error(_SparseInteractionGame, games=4, seeds=3, budget=300)
+    monkeypatch.setattr(odd_regression, "HEREDITY_PLAYERS", 0)
+    without = _mean_relative_error(_SparseInteractionGame, games=4, seeds=3, budget=300)
     assert with_heredity < 0.35 * without, (with_heredity, without)
