@@ -32,10 +32,10 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    games and fold 5's tuning local games (5 seeds) the evaluations to 1 % error fell from 403 / 296 to 388 / 272
    (local, fold 4), 371 / 307 to 353 / 297 (local, fold 5) and 518 / 332 to 511 / 317 (global), unchanged on the
    retraining games, with coverage within ±0.008 at every budget from 150 to 1,600; the 4 and 5 players of
-   largest effect as two candidates did no better. Over all pairs the surrogate's Shapley values are the game's (the Shapley
-   representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised);
-   with a sample, they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values are then
-   corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled pair's
+   largest effect as two candidates did no better. Over all pairs the surrogate's Shapley values are the game's
+   (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never
+   penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values
+   are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled pair's
    leave-one-pair-out and in-sample residual, which removes the bias of a surrogate that has seen the pairs it is
    judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
