@@ -32,10 +32,14 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    games and fold 5's tuning local games (5 seeds) the evaluations to 1 % error fell from 403 / 296 to 388 / 272
    (local, fold 4), 371 / 307 to 353 / 297 (local, fold 5) and 518 / 332 to 511 / 317 (global), unchanged on the
    retraining games, with coverage within ±0.008 at every budget from 150 to 1,600; the 4 and 5 players of
-   largest effect as two candidates did no better. Over all pairs the surrogate's Shapley values are the game's
-   (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never
-   penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values
-   are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled pair's
+   largest effect as two candidates did no better. It is used only when the main players are at most half of all
+   players: with fewer players (6 players: 10 of the 20 degree-3 terms) it would leave most interactions nearly
+   unpenalised, where low penalties broke the leave-one-out error on the tuning games (penalty 1e-4 on every
+   degree-3 term: coverage 0.11–0.65 at 150–300 evaluations), and it was tuned on 12-player games only. Over all
+   pairs the surrogate's Shapley values are the game's (the Shapley representer
+   ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample,
+   they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values are then corrected by the
+   Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled pair's
    leave-one-pair-out and in-sample residual, which removes the bias of a surrogate that has seen the pairs it is
    judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
@@ -91,7 +95,8 @@ G_WEIGHT_SHARE = 0.25
 #: (module docstring, step 1)
 FULL_STRATUM = 0.7
 #: heredity candidate (module docstring, step 2): the degree-3 terms among this many players of largest main
-#: effect are penalised by ``HEREDITY_PENALTY`` instead of the first candidate's penalty (0: no such candidate)
+#: effect are penalised by ``HEREDITY_PENALTY`` instead of the first candidate's penalty (0: no such candidate;
+#: used only in games of at least twice as many players)
 HEREDITY_PLAYERS = 5
 HEREDITY_PENALTY = 1e-4
 #: degree-5 terms are used only when there are at most this many odd terms of degree ≤ 5 (1,024 for 12 leads)
@@ -237,7 +242,7 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
         if main_effects is None:
             main_effects = beta[:n]  # degree-1 terms come first, in player order
     # heredity: the degree-3 terms among the players of largest main effect, nearly unpenalised (per column)
-    if 0 < HEREDITY_PLAYERS < n and (degree == 3).any():
+    if 0 < HEREDITY_PLAYERS <= n // 2 and (degree == 3).any():
         cols = degree <= 3
         codes3 = term_codes[cols]
         top = np.argsort(-np.abs(main_effects), axis=0, kind="stable")[:HEREDITY_PLAYERS]
