@@ -24,18 +24,18 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    v(∅) stands apart from all the other coalitions (a retrained model's AUROC of 0.5 with no lead, ≈ 0.9 with any
    one): on the 8 tuning retraining games of fold 4 (10 seeds) the evaluations to 1 % error fell from 1,434 / 533
    (mean / median) to 1,220 / 273 without it. The penalties are chosen per row and output among a few candidates
-   by leave-one-pair-out error. One candidate follows the heredity principle (interactions lie among the players
-   with main effects; Hamada & Wu, *J. Quality Technology* 24:130, 1992): the degree-3 terms among the
-   :data:`HEREDITY_PLAYERS` (5) players of largest degree-1 coefficient in the first candidate's fit are penalised
-   by only :data:`HEREDITY_PENALTY` (1e-4), so a game with a few strong interactions among its main players (the
-   local games of a label whose model leans on a few leads) has them fitted nearly freely. On fold 4's tuning
-   games and fold 5's tuning local games (5 seeds) the evaluations to 1 % error fell from 403 / 296 to 388 / 272
-   (local, fold 4), 371 / 307 to 353 / 297 (local, fold 5) and 518 / 332 to 511 / 317 (global), unchanged on the
-   retraining games, with coverage within ±0.008 at every budget from 150 to 1,600; the 4 and 5 players of
-   largest effect as two candidates did no better. It is used only when the main players are at most half of all
-   players: with fewer players (6 players: 10 of the 20 degree-3 terms) it would leave most interactions nearly
-   unpenalised, where low penalties broke the leave-one-out error on the tuning games (penalty 1e-4 on every
-   degree-3 term: coverage 0.11–0.65 at 150–300 evaluations), and it was tuned on 12-player games only. Over all
+   by leave-one-pair-out error. An optional candidate follows the heredity principle (interactions lie among the
+   players with main effects; Hamada & Wu, *J. Quality Technology* 24:130, 1992): the degree-3 terms among the
+   :data:`HEREDITY_PLAYERS` players of largest degree-1 coefficient in the first candidate's fit are penalised by
+   only :data:`HEREDITY_PENALTY` (1e-4), so a game with a few strong interactions among its main players has them
+   fitted nearly freely. It is off by default (0). With 5 players, on the tuning games (5 seeds) the evaluations to
+   1 % error fell from 403 / 296 to 388 / 272 (local, fold 4), 371 / 307 to 353 / 297 (local, fold 5) and
+   518 / 332 to 511 / 317 (global), unchanged on the retraining games; but its data-dependent choice, replayed on
+   every bootstrap draw of the study's intervals, widened the replayed data SE of the small synthetic study's
+   retraining game by 17 % (median; up to 38 %) with no gain in accuracy there. It is used only when the main
+   players are at most half of all players (with 6 players it would leave 10 of the 20 interactions nearly
+   unpenalised, where low penalties broke the leave-one-out error on the tuning games: penalty 1e-4 on every
+   degree-3 term gave coverage 0.11–0.65 at 150–300 evaluations). Over all
    pairs the surrogate's Shapley values are the game's (the Shapley representer
    ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample,
    they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values are then corrected by the
@@ -95,9 +95,9 @@ G_WEIGHT_SHARE = 0.25
 #: (module docstring, step 1)
 FULL_STRATUM = 0.7
 #: heredity candidate (module docstring, step 2): the degree-3 terms among this many players of largest main
-#: effect are penalised by ``HEREDITY_PENALTY`` instead of the first candidate's penalty (0: no such candidate;
-#: used only in games of at least twice as many players)
-HEREDITY_PLAYERS = 5
+#: effect are penalised by ``HEREDITY_PENALTY`` instead of the first candidate's penalty (0, the default: no such
+#: candidate; used only in games of at least twice as many players)
+HEREDITY_PLAYERS = 0
 HEREDITY_PENALTY = 1e-4
 #: degree-5 terms are used only when there are at most this many odd terms of degree ≤ 5 (1,024 for 12 leads)
 MAX_TERMS = 1024

@@ -21,8 +21,8 @@ VALUE_FUNCTIONS = ("missing", "background", "retrain")
 REFIT_VALUE_FUNCTION = "retrain-refit"
 #: bumped whenever a replication's numbers change for the same seed (saved replications are then not reused)
 REPLICATION_VERSION = 5  # 3: the retraining game sampled by odd-regression (the study's default); 4: its surrogate no
-# longer forced through the pair {∅, N}; 5: its standard errors mix in the g-weighted variance (the heredity
-# candidate that came next applies to games of at least 10 players only, not to these 6-player ones)
+# longer forced through the pair {∅, N}; 5: its standard errors mix in the g-weighted variance (its heredity
+# candidate, measured next, is off by default)
 REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model", "refit_model",
                        "refit_coalitions", "refit_noise", "truth_models")
 
