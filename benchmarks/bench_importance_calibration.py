@@ -39,7 +39,7 @@ from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
 from ecgfeat.study.calibration import (REFIT_VALUE_FUNCTION, REPLICATION_VERSION, VALUE_FUNCTIONS,
-                                      calibration_replication, summarise_calibration,
+                                      calibration_replication, covers, summarise_calibration,
                                       training_sample_variation)
 
 
@@ -99,7 +99,7 @@ def main() -> None:
                       for seed in range(args.replications)],
                      ignore_index=True)
     rows.to_csv(args.out, index=False)
-    inside = (rows.ci_low <= rows.truth) & (rows.truth <= rows.ci_high)
+    inside = covers(rows)
     cov = inside.groupby([rows.value_function, rows.label, rows.lead]).mean().unstack("lead")
     print(f"design: {design}; {args.records} records, 20 % held out; {args.replications} replications; "
           f"{time.perf_counter() - t0:.0f} s wall; rows in {args.out}")

@@ -35,13 +35,12 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    retraining game by 17 % (median; up to 38 %) with no gain in accuracy there. It is used only when the main
    players are at most half of all players (with 6 players it would leave 10 of the 20 interactions nearly
    unpenalised, where low penalties broke the leave-one-out error on the tuning games: penalty 1e-4 on every
-   degree-3 term gave coverage 0.11–0.65 at 150–300 evaluations). Over all
-   pairs the surrogate's Shapley values are the game's (the Shapley representer
-   ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample,
-   they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley values are then corrected by the
-   Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled pair's
-   leave-one-pair-out and in-sample residual, which removes the bias of a surrogate that has seen the pairs it is
-   judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
+   degree-3 term gave coverage 0.11–0.65 at 150–300 evaluations). Over all pairs the surrogate's Shapley values
+   are the game's (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term,
+   which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
+   surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference
+   between each sampled pair's leave-one-pair-out and in-sample residual, which removes the bias of a surrogate
+   that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
    residuals ``c_i(S) r(S)``; its variance is estimated per stratum with the finite-population correction from
    leave-one-pair-out residuals (the residual a pair would have had if the surrogate had not seen it). The

@@ -113,6 +113,12 @@ def _replication_rows(draws, truth: np.ndarray, seed: int, truth_se: np.ndarray 
                   "ci_high", "p_holm", "p_top1", "truth", "truth_se"]]
 
 
+def covers(rows: pd.DataFrame, truth: pd.Series | None = None) -> pd.Series:
+    """Whether each row's interval [ci_low, ci_high] contains ``truth`` (default: the row's own ``truth``)."""
+    truth = rows["truth"] if truth is None else truth
+    return (rows["ci_low"] <= truth) & (truth <= rows["ci_high"])
+
+
 def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesign(), alpha: float = 0.05,
                           band: tuple[float, float] = (0.90, 0.98)) -> dict[str, float]:
     """What the calibration benchmark reports, from one row per (replication, value function, label, lead).
@@ -129,7 +135,7 @@ def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesig
     - ``planted_top1``: the share of replications whose planted label has the planted lead first (worst value
       function).
     """
-    inside = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
+    inside = covers(rows)
     cells = inside.groupby([rows["value_function"], rows["label"], rows["lead"]]).agg(["mean", "sum", "size"])
     by_lead = inside.groupby([rows["value_function"], rows["lead"]]).mean()
     level = 1 - alpha
@@ -168,8 +174,7 @@ def training_sample_variation(rows: pd.DataFrame) -> pd.DataFrame:
     """
     keys = ["value_function", "label", "lead"]
     mean_truth = rows.groupby(keys)["truth"].transform("mean")
-    own = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
-    mean = (rows["ci_low"] <= mean_truth) & (mean_truth <= rows["ci_high"])
+    own, mean = covers(rows), covers(rows, mean_truth)
     groups = rows.assign(se2=rows["total_se"] ** 2, own=own, mean=mean).groupby(keys)
     out = pd.DataFrame({"sd_truth": groups["truth"].std(ddof=1), "rms_se": np.sqrt(groups["se2"].mean()),
                         "coverage_own_truth": groups["own"].mean(), "coverage_mean_truth": groups["mean"].mean(),
