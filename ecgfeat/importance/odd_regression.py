@@ -24,20 +24,21 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    v(∅) stands apart from all the other coalitions (a retrained model's AUROC of 0.5 with no lead, ≈ 0.9 with any
    one): on the 8 tuning retraining games of fold 4 (10 seeds) the evaluations to 1 % error fell from 1,434 / 533
    (mean / median) to 1,220 / 273 without it. The penalties are chosen per row and output among a few candidates
-   by leave-one-pair-out error. An optional candidate follows the heredity principle (interactions lie among the
-   players with main effects; Hamada & Wu, *J. Quality Technology* 24:130, 1992): the degree-3 terms among the
-   :data:`HEREDITY_PLAYERS` players of largest degree-1 coefficient in the first candidate's fit are penalised by
-   only :data:`HEREDITY_PENALTY` (1e-4), so a game with a few strong interactions among its main players has them
-   fitted nearly freely. It is off by default (0). With 5 players, on the tuning games (5 seeds) the evaluations to
-   1 % error fell from 403 / 296 to 388 / 272 (local, fold 4), 371 / 307 to 353 / 297 (local, fold 5) and
-   518 / 332 to 511 / 317 (global), unchanged on the retraining games; but its data-dependent choice, replayed on
-   every bootstrap draw of the study's intervals, widened the replayed data SE of the small synthetic study's
-   retraining game by 17 % (median; up to 38 %) with no gain in accuracy there. It is used only when the main
-   players are at most half of all players (with 6 players it would leave 10 of the 20 interactions nearly
-   unpenalised, where low penalties broke the leave-one-out error on the tuning games: penalty 1e-4 on every
-   degree-3 term gave coverage 0.11–0.65 at 150–300 evaluations). Over all pairs the surrogate's Shapley values
-   are the game's (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term,
-   which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
+   by leave-one-pair-out error. A sparse candidate lets a few interactions be fitted nearly freely wherever they
+   lie (OddSHAP screens them from a tree surrogate's Fourier spectrum; here they come from the first candidate's
+   own fit): the :data:`SPARSE_TERMS` (20) degree-3 terms of largest |coefficient| in that fit are penalised by
+   only :data:`SPARSE_PENALTY` (1e-4), at most one per :data:`SPARSE_PAIRS_PER_TERM` (8) sampled pairs beyond
+   the n main effects (so none below 104 pairs, 210 evaluations, for 12 leads, and never with 6 leads). On the
+   tuning games (5 seeds) the evaluations to 1 % error fell from 403 / 296 (mean / median) to 352 / 250 (local,
+   fold 4), 371 / 307 to 321 / 254 (local, fold 5) and 518 / 332 to 515 / 303 (global), unchanged on the
+   retraining games, with coverage 0.944–0.966 (local) and 0.934–0.963 (global) at 150–1,600 evaluations. One term
+   per 5 or 6 pairs was faster (326 / 211 and 334 / 222 on fold 4) but covered only 0.922–0.935 at 200–300
+   evaluations on fold 5: the terms are chosen on the pairs whose leave-one-out residuals then judge them. Low
+   penalties on every degree-3 term broke the leave-one-out error (1e-4: coverage 0.11–0.65 at 150–300
+   evaluations); the degree-3 terms among the 5 players of largest main effect only (effect heredity; Hamada &
+   Wu, *J. Quality Technology* 24:130, 1992) gained less (388 / 272 on fold 4's local games). Over all pairs
+   the surrogate's Shapley values are the game's (the Shapley representer
+   ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
    surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference
    between each sampled pair's leave-one-pair-out and in-sample residual, which removes the bias of a surrogate
    that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
@@ -93,11 +94,12 @@ G_WEIGHT_SHARE = 0.25
 #: a stratum whose kernel-proportional share would hold at least this fraction of its pairs is taken whole
 #: (module docstring, step 1)
 FULL_STRATUM = 0.7
-#: heredity candidate (module docstring, step 2): the degree-3 terms among this many players of largest main
-#: effect are penalised by ``HEREDITY_PENALTY`` instead of the first candidate's penalty (0, the default: no such
-#: candidate; used only in games of at least twice as many players)
-HEREDITY_PLAYERS = 0
-HEREDITY_PENALTY = 1e-4
+#: sparse candidate (module docstring, step 2): at most this many degree-3 terms, those of largest |coefficient| in
+#: the first candidate's fit, are penalised by ``SPARSE_PENALTY`` instead of the first candidate's penalty, and at
+#: most one such term per ``SPARSE_PAIRS_PER_TERM`` sampled pairs beyond the n main effects
+SPARSE_TERMS = 20
+SPARSE_PENALTY = 1e-4
+SPARSE_PAIRS_PER_TERM = 8
 #: degree-5 terms are used only when there are at most this many odd terms of degree ≤ 5 (1,024 for 12 leads)
 MAX_TERMS = 1024
 
@@ -182,8 +184,7 @@ class _Design:
 
 
 def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.ndarray, degree: np.ndarray,
-         term_codes: np.ndarray, Cp: np.ndarray, which: np.ndarray, cap: np.ndarray, alloc: np.ndarray,
-         M: np.ndarray):
+         Cp: np.ndarray, which: np.ndarray, cap: np.ndarray, alloc: np.ndarray, M: np.ndarray):
     """Shapley estimates and standard errors (n, k) for the k columns of ``g`` (pairs × columns), the ridge
     penalties chosen per column by leave-one-pair-out error."""
     n, k = M.shape[0], g.shape[1]
@@ -196,13 +197,16 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
     partial = ((alloc > 0) & (alloc < cap))[which]
     chosen = np.zeros(k, dtype=int)
     weights = []  # per candidate: each pair's effective weight in φ over its HT weight (n, pairs)
-    main_effects = None
+    first_beta = None
+    gram = {}  # the weighted normal equations of each set of terms
 
     def consider(cols: np.ndarray, pen_of_degree3: np.ndarray, pen5: float, columns: np.ndarray) -> np.ndarray:
         """Fit the columns ``columns`` of g on the terms ``cols`` with these penalties (relative to the mean
         diagonal); keep it where its leave-one-pair-out error is the best so far. Returns the coefficients."""
-        Xc = X[:, cols]
-        G = (Xc.T * w) @ Xc
+        key = cols.tobytes()
+        if key not in gram:
+            gram[key] = (X[:, cols], (X[:, cols].T * w) @ X[:, cols])
+        Xc, G = gram[key]
         scale = np.trace(G) / len(G)
         pen = np.where(degree[cols] == 3, pen_of_degree3, np.where(degree[cols] == 5, pen5, 0.0)) * scale
         A = G + np.diag(pen) + 1e-12 * scale * np.eye(len(G))
@@ -238,18 +242,22 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
             continue
         cols = degree <= (5 if l5 is not None else 3)
         beta = consider(cols, np.full(int(cols.sum()), l3), l5 or 0.0, everything)
-        if main_effects is None:
-            main_effects = beta[:n]  # degree-1 terms come first, in player order
-    # heredity: the degree-3 terms among the players of largest main effect, nearly unpenalised (per column)
-    if 0 < HEREDITY_PLAYERS <= n // 2 and (degree == 3).any():
+        if first_beta is None:
+            first_beta = beta
+    # sparse interactions: per column, the degree-3 terms of largest |coefficient| in the first fit, nearly
+    # unpenalised
+    n_sparse = min(SPARSE_TERMS, len(g) // SPARSE_PAIRS_PER_TERM - n)
+    if n_sparse > 0 and (degree == 3).any():
         cols = degree <= 3
-        codes3 = term_codes[cols]
-        top = np.argsort(-np.abs(main_effects), axis=0, kind="stable")[:HEREDITY_PLAYERS]
-        top_codes = (np.int64(1) << top.astype(np.int64)).sum(axis=0)
-        for code in np.unique(top_codes):
-            favoured = (degree[cols] == 3) & ((codes3 & ~code) == 0)
-            consider(cols, np.where(favoured, HEREDITY_PENALTY, RIDGE_CANDIDATES[0][0]), 0.0,
-                     np.flatnonzero(top_codes == code))
+        inter = np.flatnonzero(degree[cols] == 3)
+        top = inter[np.argsort(-np.abs(first_beta[inter]), axis=0, kind="stable")[:n_sparse]]
+        favoured = np.zeros((int(cols.sum()), k), dtype=bool)
+        np.put_along_axis(favoured, top, True, axis=0)
+        sets, set_of = np.unique(favoured, axis=1, return_inverse=True)
+        set_of = np.asarray(set_of).ravel()
+        for u in range(sets.shape[1]):
+            consider(cols, np.where(sets[:, u], SPARSE_PENALTY, RIDGE_CANDIDATES[0][0]), 0.0,
+                     np.flatnonzero(set_of == u))
     var, var_df = np.zeros((n, k)), np.zeros((n, k))
     for s in range(len(cap)):
         m = which == s
@@ -343,7 +351,7 @@ def odd_regression_shapley(game: Game, *, random_state: int | np.random.Generato
         phi, se = np.full((n, g.shape[1]), np.nan), np.full((n, g.shape[1]), np.nan)
         if ok.any():
             phi[:, ok], se[:, ok] = _fit(g[:, ok], g0[0][ok], _characters(codes, term_codes, degree), x0, w, degree,
-                                         term_codes, Cp, which, design.cap, alloc, M)
+                                         Cp, which, design.cap, alloc, M)
         if tol > 0 and z * np.nanmax(se, initial=0.0) <= tol * scale:
             converged = True
             break
