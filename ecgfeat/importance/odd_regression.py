@@ -36,7 +36,10 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    evaluations on fold 5: the terms are chosen on the pairs whose leave-one-out residuals then judge them. Low
    penalties on every degree-3 term broke the leave-one-out error (1e-4: coverage 0.11–0.65 at 150–300
    evaluations); the degree-3 terms among the 5 players of largest main effect only (effect heredity; Hamada &
-   Wu, *J. Quality Technology* 24:130, 1992) gained less (388 / 272 on fold 4's local games). Over all pairs
+   Wu, *J. Quality Technology* 24:130, 1992) gained less (388 / 272 on fold 4's local games). Freeing also the
+   5 or 10 degree-5 terms of largest coefficient in the degree-5 fit (within the same room) lowered fold 4's local
+   row to 336 / 250 and 334 / 250 but dropped the retraining games' coverage to 0.91 and 0.89 at 800–1,200
+   evaluations (0.95 and 0.925 without), so it is not done. Over all pairs
    the surrogate's Shapley values are the game's (the Shapley representer
    ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
    surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference
