@@ -187,7 +187,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("artifacts/bench"))
     ap.add_argument("--shapiq-python", default=None)
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--stopping-seeds", type=int, default=5)
+    ap.add_argument("--stopping-seeds", type=int, default=10)
     ap.add_argument("--budgets", default=None, help="comma-separated budgets instead of the default grid")
     ap.add_argument("--table", type=Path, default=None,
                     help="a table file in _sampler_games.py's format to use instead of building the shared one")
