@@ -24,27 +24,27 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    v(∅) stands apart from all the other coalitions (a retrained model's AUROC of 0.5 with no lead, ≈ 0.9 with any
    one): on the 8 tuning retraining games of fold 4 (10 seeds) the evaluations to 1 % error fell from 1,434 / 533
    (mean / median) to 1,220 / 273 without it. The penalties are chosen per row and output among a few candidates
-   by leave-one-pair-out error. A sparse candidate lets a few interactions be fitted nearly freely wherever they
-   lie (OddSHAP screens them from a tree surrogate's Fourier spectrum; here they come from the first candidate's
-   own fit): the :data:`SPARSE_TERMS` (20) degree-3 terms of largest |coefficient| in that fit are penalised by
-   only :data:`SPARSE_PENALTY` (1e-4), at most one per :data:`SPARSE_PAIRS_PER_TERM` (8) sampled pairs beyond
-   the n main effects (so none below 104 pairs, 210 evaluations, for 12 leads, and never with 6 leads). On the
-   tuning games (5 seeds) the evaluations to 1 % error fell from 403 / 296 (mean / median) to 352 / 250 (local,
-   fold 4), 371 / 307 to 321 / 254 (local, fold 5) and 518 / 332 to 515 / 303 (global), unchanged on the
-   retraining games, with coverage 0.944–0.966 (local) and 0.934–0.963 (global) at 150–1,600 evaluations. One term
-   per 5 or 6 pairs was faster (326 / 211 and 334 / 222 on fold 4) but covered only 0.922–0.935 at 200–300
-   evaluations on fold 5: the terms are chosen on the pairs whose leave-one-out residuals then judge them. Low
-   penalties on every degree-3 term broke the leave-one-out error (1e-4: coverage 0.11–0.65 at 150–300
-   evaluations); the degree-3 terms among the 5 players of largest main effect only (effect heredity; Hamada &
-   Wu, *J. Quality Technology* 24:130, 1992) gained less (388 / 272 on fold 4's local games). Freeing also the
-   5 or 10 degree-5 terms of largest coefficient in the degree-5 fit (within the same room) lowered fold 4's local
-   row to 336 / 250 and 334 / 250 but dropped the retraining games' coverage to 0.91 and 0.89 at 800–1,200
-   evaluations (0.95 and 0.925 without), so it is not done. Over all pairs
-   the surrogate's Shapley values are the game's (the Shapley representer
-   ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The
-   surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference
-   between each sampled pair's leave-one-pair-out and in-sample residual, which removes the bias of a surrogate
-   that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
+   by leave-one-pair-out error. A sparse candidate lets a few interactions be fitted nearly freely wherever they lie
+   (OddSHAP screens them from a tree surrogate's Fourier spectrum; here they come from the first candidate's own
+   fit): the :data:`SPARSE_TERMS` (20) degree-3 terms of largest |coefficient| in that fit are penalised by only
+   :data:`SPARSE_PENALTY` (1e-4), at most one per :data:`SPARSE_PAIRS_PER_TERM` (8) sampled pairs beyond the n main
+   effects (so none below 104 pairs, 210 evaluations, for 12 leads, and never with 6 leads). On the tuning games
+   (5 seeds) the evaluations to 1 % error fell from 403 / 296 (mean / median) to 352 / 250 (local, fold 4), 371 / 307
+   to 321 / 254 (local, fold 5) and 518 / 332 to 515 / 303 (global), unchanged on the retraining games, with coverage
+   0.944–0.966 (local) and 0.934–0.963 (global) at 150–1,600 evaluations. One term per 5 or 6 pairs was faster
+   (326 / 211 and 334 / 222 on fold 4) but covered only 0.922–0.935 at 200–300 evaluations on fold 5: the terms are
+   chosen on the pairs whose leave-one-out residuals then judge them. Low penalties on every degree-3 term broke the
+   leave-one-out error (1e-4: coverage 0.11–0.65 at 150–300 evaluations); the degree-3 terms among the 5 players of
+   largest main effect only (effect heredity; Hamada & Wu, *J. Quality Technology* 24:130, 1992) gained less
+   (388 / 272 on fold 4's local games). Freeing also the 5 or 10 degree-5 terms of largest coefficient in the
+   degree-5 fit (within the same room) lowered fold 4's local row to 336 / 250 and 334 / 250 but dropped the
+   retraining games' coverage to 0.91 and 0.89 at 800–1,200 evaluations (0.95 and 0.925 without), so it is not done.
+   Over all pairs the surrogate's Shapley values are the game's (the Shapley representer ``c_i(S)/kernel(S) =
+   (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample, they are a calibrated
+   (GREG) survey estimator of them. The surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of
+   ``c_i(S)`` times the difference between each sampled pair's leave-one-pair-out and in-sample residual, which
+   removes the bias of a surrogate that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for
+   every S ≠ ∅, N).
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
    residuals ``c_i(S) r(S)``; its variance is estimated per stratum with the finite-population correction from
    leave-one-pair-out residuals (the residual a pair would have had if the surrogate had not seen it). The
@@ -208,7 +208,8 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
         diagonal); keep it where its leave-one-pair-out error is the best so far. Returns the coefficients."""
         key = cols.tobytes()
         if key not in gram:
-            gram[key] = (X[:, cols], (X[:, cols].T * w) @ X[:, cols])
+            Xc = X[:, cols]
+            gram[key] = (Xc, (Xc.T * w) @ Xc)
         Xc, G = gram[key]
         scale = np.trace(G) / len(G)
         pen = np.where(degree[cols] == 3, pen_of_degree3, np.where(degree[cols] == 5, pen5, 0.0)) * scale
