@@ -123,7 +123,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               f"coalition's DeLong influence contributions ({cfg.n_draws} joint draws shared by every value "
               "function), pushed through the Shapley estimator; Monte Carlo error (retraining" + (
                   ", background" if sampled_bg else "") + ") added in "
-              "variance. " + conditional + "Calibrated by simulation in "
+              "variance. Intervals and tests use Student's t with min(held-out positives, negatives) − 1 degrees "
+              "of freedom. " + conditional + "Calibrated by simulation in "
               "`benchmarks/bench_importance_calibration.py`. A lead counts as contributing when its Holm-adjusted "
               "one-sided p-value over the leads is < 0.05 (solid bars; hatched bars are not supported). "
               "Full table: `tables/lead_importance.csv`.", "",
@@ -205,7 +206,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
     best = best[best.label.isin(ranked)]
     lines += ["", "## Reduced lead sets", "",
               "Best k-lead set per label by Shapley ranking, greedy forward selection and exhaustive search, all "
-              "scored by the same held-out AUROC of the masked model with a 95 % DeLong CI "
+              "scored by the same held-out AUROC of the masked model with a 95 % DeLong CI (logit scale, "
+              "Student's t as above) "
               "(`tables/best_lead_sets.csv`; ranked labels only). The greedy and "
               "exhaustive sets are chosen on the fold they are scored on, so their curves are optimistic upper "
               "bounds; confirm a chosen set by retraining it on independent data (the lead-set table above).", ""]

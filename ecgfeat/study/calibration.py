@@ -9,7 +9,7 @@ from scipy.stats import binom, binomtest
 
 from .._random import stream_seeds
 from ..importance import GlobalScoreGame, RetrainGame, exact_shapley, odd_regression_shapley
-from ..importance.inference import (exact_global_draws, holm, multiplier_weights, replayed_draws,
+from ..importance.inference import (conservative_df, exact_global_draws, holm, multiplier_weights, replayed_draws,
                                     sampled_refit_variance)
 from ..importance.simulation import CohortDesign, simulate_lead_cohort
 from ..models.classifier import LeadGroupedXGBClassifier
@@ -20,9 +20,10 @@ VALUE_FUNCTIONS = ("missing", "background", "retrain")
 #: fit-to-fit variation, and its truth is the Shapley value of the mean over independently seeded fits
 REFIT_VALUE_FUNCTION = "retrain-refit"
 #: bumped whenever a replication's numbers change for the same seed (saved replications are then not reused)
-REPLICATION_VERSION = 5  # 3: the retraining game sampled by odd-regression (the study's default); 4: its surrogate no
-# longer forced through the pair {∅, N}; 5: its standard errors mix in the g-weighted variance (its heredity
-# candidate, measured next, is off by default)
+REPLICATION_VERSION = 7  # 3: the retraining game sampled by odd-regression (the study's default); 4: its surrogate no
+# longer forced through the pair {∅, N}; 5: its standard errors mix in the g-weighted variance (6: a heredity
+# candidate, measured and withdrawn; its saved replications must not be reused); 7: intervals and tests use Student's
+# t with min(n+, n-) - 1 degrees of freedom
 REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model", "refit_model",
                        "refit_coalitions", "refit_noise", "truth_models")
 
@@ -84,8 +85,10 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
                                           max_evaluations=retrain_evaluations)
         result = estimate(game)
         values, contrib = game.record_contributions()
+        data_df = conservative_df(Y_test.to_numpy(), "auroc")
         if "retrain" in retrain:
-            draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain")
+            draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs, "retrain",
+                                   data_df=data_df)
             pop = RetrainGame(lambda leads: make(leads), X_train, Y_train, X_pop, Y_pop, groups)
             truth = exact_shapley(pop).values[0]
             frames.append(_replication_rows(draws, truth, seed))
@@ -93,7 +96,8 @@ def calibration_replication(seed: int, design: CohortDesign = CohortDesign(), *,
             refit = sampled_refit_variance(game.refitted(lambda leads: make(leads, seeds["refit_model"])), values,
                                            retrain_refits, seeds["refit_coalitions"])
             draws = replayed_draws(estimate, result, values, contrib, xi, game.players, game.outputs,
-                                   REFIT_VALUE_FUNCTION, refit=refit, refit_seed=seeds["refit_noise"])
+                                   REFIT_VALUE_FUNCTION, refit=refit, refit_seed=seeds["refit_noise"],
+                                   data_df=data_df)
             fit_seeds = [int(child.generate_state(1)[0])
                          for child in np.random.SeedSequence(seeds["truth_models"]).spawn(truth_fits)]
             per_fit = np.stack([exact_shapley(RetrainGame(lambda leads, k=k: make(leads, k), X_train, Y_train,

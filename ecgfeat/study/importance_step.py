@@ -14,8 +14,8 @@ from .._random import stream_seeds
 from ..importance import (Game, GlobalScoreGame, LeadShapley, MaskedModelGame, RetrainGame, exact_shapley,
                           odd_regression_shapley, permutation_shapley, regression_shapley)
 from ..importance.coalitions import CachedGame, coalition_masks
-from ..importance.inference import (auroc_interval, exact_global_draws, lead_importance_table, multiplier_weights,
-                                    rank_agreement, replayed_draws, sampled_global_draws,
+from ..importance.inference import (auroc_interval, conservative_df, exact_global_draws, lead_importance_table,
+                                    multiplier_weights, rank_agreement, replayed_draws, sampled_global_draws,
                                     sampled_refit_variance, score_contributions)
 from ..importance.lead_selection import best_lead_sets
 from ..models.classifier import LeadGroupedXGBClassifier
@@ -134,10 +134,12 @@ def _mc_convergence(cfg, ctx) -> pd.DataFrame:
 
 def _auroc_intervals(game: GlobalScoreGame, masks: np.ndarray, outputs: list[int], auroc: np.ndarray, n_pos,
                      n_neg) -> tuple[np.ndarray, np.ndarray]:
-    """95 % DeLong CIs (logit scale) of the held-out AUROCs ``auroc`` (coalitions × outputs) of the coalitions
-    ``masks`` for the game's output columns ``outputs``."""
+    """95 % DeLong CIs (logit scale, Student's t with :func:`~ecgfeat.importance.inference.conservative_df`) of
+    the held-out AUROCs ``auroc`` (coalitions × outputs) of the coalitions ``masks`` for the game's output columns
+    ``outputs``."""
     _, contrib = score_contributions(game.y[:, outputs], game.local(masks)[:, :, outputs], "auroc")
-    return auroc_interval(auroc, np.sqrt((contrib ** 2).sum(axis=1)), n_pos, n_neg)
+    return auroc_interval(auroc, np.sqrt((contrib ** 2).sum(axis=1)), n_pos, n_neg,
+                          df=conservative_df(game.y[:, outputs], "auroc"))
 
 
 def _lead_set_search(cfg, ctx) -> pd.DataFrame:
@@ -196,7 +198,8 @@ def _retraining_game(cfg, X, Y, ctx, out, cache_dir: Path, progress) -> None:
         refit = coalition_refit_variance(rg, values, cfg.retrain_refits, cfg.retrain_n_estimators,
                                          cfg.retrain_learning_rate, seeds["refit_model"], seeds["refit_coalitions"])
         draws["retrain"] = replayed_draws(estimate, res, values, contrib, xi, rg.players, rg.outputs, "retrain",
-                                          refit=refit, refit_seed=seeds["refit_noise"])
+                                          refit=refit, refit_seed=seeds["refit_noise"],
+                                          data_df=conservative_df(Y_test[rl].to_numpy(), rg.score))
         r = pd.DataFrame(res.values[0].T, index=rl, columns=res.players)
         se = pd.DataFrame(res.std_error[0].T, index=rl, columns=res.players)
         # masked (missing) vs retrained score of every coalition the retraining game evaluated

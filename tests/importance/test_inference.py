@@ -398,3 +398,64 @@ def test_replayed_draws_at_a_budget_with_sparse_terms_spread_as_the_exact_draws(
     sampled = replayed_draws(estimator, result, values, contributions, xi, [f"p{i}" for i in range(n)], ["y"])
     ratio = sampled.data_se[:, 0] / exact_se
     assert np.all(np.abs(ratio - 1) < 0.1), ratio
+
+
+def test_intervals_and_tests_use_student_t_with_the_conservative_two_sample_degrees_of_freedom(fitted):
+    """AUROC's influence is a sum over the positives plus one over the negatives: the data SE has min(n+, n-) - 1
+    degrees of freedom (Hsu's bound), the log-likelihood's n - 1; Monte Carlo variance is treated as known."""
+    from scipy.stats import t as student_t
+
+    from ecgfeat.importance.inference import combined_df, conservative_df
+
+    game = _heldout_auroc_game(fitted)
+    draws = exact_global_draws(game, multiplier_weights(len(game.y), 400, random_state=0), batch_coalitions=16)
+    y = game.y.copy()
+    n_pos, n_neg = (y == 1).sum(axis=0), (y == 0).sum(axis=0)
+    np.testing.assert_array_equal(draws.data_df, np.minimum(n_pos, n_neg) - 1)
+    table = draws.summary()
+    half = (table.ci_high - table.estimate).to_numpy()
+    df = np.repeat(draws.data_df, game.n_players)  # summary rows: label-major, then lead
+    np.testing.assert_allclose(half, student_t.ppf(0.975, df) * table.total_se.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(table.p_holm, np.concatenate([holm(student_t.sf(
+        draws.estimate[:, k] / draws.total_se[:, k], draws.data_df[k])) for k in range(len(game.outputs))]))
+    y[:5, 0] = np.nan
+    y[:, 1] = 0.0
+    y[0, 1] = 1.0  # one positive: no variance is estimated from it
+    np.testing.assert_array_equal(conservative_df(y, "auroc")[:2],
+                                  [min((y[:, 0] == 1).sum(), (y[:, 0] == 0).sum()) - 1, np.inf])
+    np.testing.assert_array_equal(conservative_df(y, "neg_log_loss")[:2], [len(y) - 6, len(y) - 1])
+    # Satterthwaite: known Monte Carlo variance adds degrees of freedom, none without data variance
+    np.testing.assert_allclose(combined_df(np.array([2.0, 1.0, 1.0]), np.array([1.0, 1.0, 0.0]), 10.0),
+                               [160.0, 10.0, np.inf])
+
+
+def test_a_null_label_with_ten_held_out_positives_keeps_its_coverage():
+    """Regression: with a small held-out sample (40 records, about 10 positives: the study's default minimum to
+    rank a label) normal-quantile intervals of a null label's lead values covered 0 in 0.924 of 4,800 cases
+    (the simulation study's masked games gave 0.934 at about 12 positives, 0.945 at 25), and a null lead was
+    declared important (Holm over 6 leads) in 0.109 of the 800 samples. A fixed model (a
+    linear score of every lead's features) is valued on 800 held-out samples drawn from a population in which the
+    label is independent of every feature, so every lead's true value is 0."""
+    from scipy.special import expit
+
+    X, Y = simulate_lead_cohort(200, random_state=3)
+    groups = LeadGroupedXGBClassifier(n_estimators=2).fit(X, Y).lead_groups_
+    weights = np.random.default_rng(5).standard_normal((X.shape[1], Y.shape[1])) * 0.5
+
+    def predict(X_masked):
+        return expit(np.nan_to_num(np.asarray(X_masked, float)) @ weights)
+
+    X_pop, Y_pop = simulate_lead_cohort(50_000, random_state=11)
+    null = list(Y.columns).index("null")
+    rng = np.random.default_rng(0)
+    inside, rejected = [], []
+    for rep in range(800):
+        rows = rng.choice(len(X_pop), 40, replace=False)
+        game = GlobalScoreGame(predict, X_pop.iloc[rows], Y_pop.iloc[rows], groups, score="auroc",
+                               empty_output=[0.25] * Y.shape[1])
+        table = exact_global_draws(game, multiplier_weights(40, 400, rep)).summary()
+        table = table[table.label == game.outputs[null]]
+        inside += list((table.ci_low <= 0) & (0 <= table.ci_high))
+        rejected.append(bool((table.p_holm < 0.05).any()))
+    assert 0.94 <= np.mean(inside) <= 0.97, np.mean(inside)
+    assert np.mean(rejected) <= 0.05, np.mean(rejected)

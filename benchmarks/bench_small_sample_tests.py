@@ -1,0 +1,107 @@
+"""Small-sample coverage and family-wise error of lead-importance intervals and tests, for a null label.
+
+Each replication simulates a cohort (``ecgfeat.importance.simulation``, six lead groups; the label "null" is
+independent of every feature, so every lead's true Shapley value of held-out AUROC is 0), holds out 20 %, fits the
+study's importance model and values the held-out AUROC under missing and background masking by exact enumeration
+with multiplier-bootstrap draws (``exact_global_draws``). For every lead it asks whether the 95 % interval covers 0
+and whether Holm over the six leads declares any lead important (one-sided, α = 0.05), with three choices of
+degrees of freedom for the same standard error:
+
+- ``normal``: normal quantiles (ecgfeat before this benchmark);
+- ``hsu``: Student's t with min(n+, n-) - 1 (``conservative_df``, what ecgfeat ships);
+- ``welch``: Student's t with the Welch-Satterthwaite degrees of freedom of each lead's influence (the Shapley
+  combination of the coalitions' DeLong contributions; positives and negatives as two groups).
+
+Seeds 20,000 + k: the choice among the three was made on other replications (seeds 10,000 + k).
+Prints one row per (held-out size, value function, choice) and a last line
+``coverage_min=<x> fwer_max=<x> replications=<n>`` for the shipped choice.
+
+    .venv/bin/python benchmarks/bench_small_sample_tests.py [--records 200 500 2000] [--replications 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy.stats import t as student_t
+
+from ecgfeat._random import stream_seeds
+from ecgfeat.importance import GlobalScoreGame
+from ecgfeat.importance.exact import all_coalitions
+from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, score_contributions,
+                                          shapley_coefficients)
+from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
+from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+
+SEED_BASE = 20_000
+CHOICES = ("normal", "hsu", "welch")
+
+
+def _welch_df(influence: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Welch-Satterthwaite degrees of freedom of Σ_r c_r² per column of ``influence`` (records × leads)."""
+    v1, v0 = (influence[positive] ** 2).sum(axis=0), (influence[~positive] ** 2).sum(axis=0)
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    return (v1 + v0) ** 2 / (v1 ** 2 / (n1 - 1) + v0 ** 2 / (n0 - 1))
+
+
+def replicate(k: int, n_records: int, n_draws: int = 400) -> pd.DataFrame:
+    seeds = stream_seeds(SEED_BASE + k, ("cohort", "split", "background", "model", "multipliers"))
+    X, Y = simulate_lead_cohort(n_records, CohortDesign(), random_state=seeds["cohort"])
+    test = np.zeros(n_records, bool)
+    test[np.random.default_rng(seeds["split"]).choice(n_records, int(round(0.2 * n_records)), replace=False)] = True
+    model = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, imbalance="none", early_stopping_rounds=None,
+                                     random_state=seeds["model"] % 2 ** 31, lead_dropout=0.3,
+                                     empty_dropout=0.05).fit(X[~test], Y[~test])
+    xi = multiplier_weights(int(test.sum()), n_draws, random_state=seeds["multipliers"])
+    rng = np.random.default_rng(seeds["background"])
+    null = list(Y.columns).index("null")
+    rows = []
+    for vf in ("missing", "background"):
+        bg = X[~test].iloc[rng.choice(int((~test).sum()), 16, replace=False)].to_numpy() if vf == "background" \
+            else None
+        game = GlobalScoreGame(model.predict_label_proba, X[test], Y[test], model.lead_groups_, masking=vf,
+                               background=bg, score="auroc", empty_output=model.priors_)
+        draws = exact_global_draws(game, xi, value_function=vf)
+        _, contrib = score_contributions(game.y[:, [null]], game.local(all_coalitions(game.n_players))[..., [null]],
+                                         "auroc")
+        influence = np.einsum("ci,cr->ri", shapley_coefficients(game.n_players), contrib[..., 0])
+        positive = game.y[:, null] == 1
+        z = draws.estimate[:, null] / draws.total_se[:, null]
+        dfs = {"normal": np.full(len(z), np.inf), "hsu": np.full(len(z), draws.data_df[null]),
+               "welch": _welch_df(influence, positive)}
+        for choice, df in dfs.items():
+            rows.append({"records": n_records, "value_function": vf, "choice": choice, "replication": k,
+                         "n_pos": int(positive.sum()), "median_df": float(np.median(df)),
+                         "covered": float(np.mean(np.abs(z) <= student_t.ppf(0.975, df))),
+                         "any_declared": bool((holm(student_t.sf(z, df)) < 0.05).any())})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, nargs="+", default=[200, 500, 2000])
+    ap.add_argument("--replications", type=int, default=1000)
+    ap.add_argument("--n-jobs", type=int, default=2)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    parts = Parallel(n_jobs=args.n_jobs)(delayed(replicate)(k, n) for n in args.records
+                                         for k in range(args.replications))
+    rows = pd.concat(parts, ignore_index=True)
+    table = rows.groupby(["records", "value_function", "choice"], sort=False).agg(
+        held_out_positives=("n_pos", "median"), median_df=("median_df", "median"), coverage=("covered", "mean"),
+        fwer=("any_declared", "mean"))
+    print(f"null label, 6 leads, 20 % held out, {args.replications} replications per size; "
+          f"{time.perf_counter() - t0:.0f} s wall. coverage: share of 95 % intervals containing 0 (6 leads per "
+          "replication); fwer: share of replications where Holm (one-sided, 0.05) declares any lead important; "
+          "held_out_positives, median_df: medians over replications")
+    print(table.round(4).to_string())
+    shipped = table.xs("hsu", level="choice")
+    print(f"coverage_min={shipped.coverage.min():.3f} fwer_max={shipped.fwer.max():.3f} "
+          f"replications={args.replications}")
+
+
+if __name__ == "__main__":
+    main()
