@@ -432,7 +432,7 @@ def test_intervals_and_tests_use_student_t_with_the_conservative_two_sample_degr
 def test_a_null_label_with_ten_held_out_positives_keeps_its_coverage():
     """Regression: with a small held-out sample (40 records, about 10 positives: the study's default minimum to
     rank a label) normal-quantile intervals of a null label's lead values covered 0 in 0.924 of 4,800 cases
-    (the simulation study's masked games gave 0.934 at about 12 positives, 0.945 at 25), and a null lead was
+    (bench_small_sample_tests.py: 0.936 at about 12 positives, 0.942 at 25), and a null lead was
     declared important (Holm over 6 leads) in 0.109 of the 800 samples. A fixed model (a
     linear score of every lead's features) is valued on 800 held-out samples drawn from a population in which the
     label is independent of every feature, so every lead's true value is 0."""
