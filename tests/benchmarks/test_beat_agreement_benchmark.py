@@ -2,21 +2,15 @@
 beats."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
 from ecgfeat.features.simulate import BeatShape, simulate_12lead
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from . import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_beat_agreement", BENCHMARKS / "bench_beat_agreement.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return load_benchmark("bench_beat_agreement.py")
 
 
 def test_a_lead_with_a_sharp_wave_before_each_beat_counts_extra_beats_only_without_the_rule():

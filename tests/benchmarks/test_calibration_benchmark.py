@@ -1,21 +1,16 @@
 """bench_importance_calibration.py's null-label diagnostics on rows whose answer is known."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from . import load_benchmark
 
 
 def test_null_label_tails_count_the_tests_beyond_holms_first_cut():
-    spec = importlib.util.spec_from_file_location("bench_cal", BENCHMARKS / "bench_importance_calibration.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("bench_importance_calibration.py")
     leads, seeds = ["I", "II", "V1", "V2", "V5", "aVF"], range(100)
     cut = norm.isf(0.05 / 6)  # 2.39
     rows = []

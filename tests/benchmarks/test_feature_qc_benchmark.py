@@ -1,18 +1,13 @@
 """bench_feature_qc.py's count of implausible values, on QC rows written the way the extractor writes them."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from . import load_benchmark
 
 
 def test_implausible_values_are_counted_per_feature_and_side():
-    spec = importlib.util.spec_from_file_location("bench_qc", BENCHMARKS / "bench_feature_qc.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("bench_feature_qc.py")
     rows = [("A", "II", "info", "implausible qrs_dur_ms = 24 (accepted 40 to 250); set to NaN"),
             ("B", "V1", "info", "implausible qrs_dur_ms = 270 (accepted 40 to 250); set to NaN"),
             ("B", "V2", "info", "implausible qrs_dur_ms = 33 (accepted 40 to 250); set to NaN"),

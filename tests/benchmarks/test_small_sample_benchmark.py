@@ -2,19 +2,13 @@
 their definition and Hsu's bound."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from . import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_small", BENCHMARKS / "bench_small_sample_tests.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return load_benchmark("bench_small_sample_tests.py")
 
 
 def test_welch_degrees_of_freedom_are_n_minus_one_for_equal_contributions_and_never_below_hsus_bound():
