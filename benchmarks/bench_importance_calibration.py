@@ -38,8 +38,8 @@ from scipy.stats import norm
 from joblib import Parallel, delayed
 
 from ecgfeat.importance.simulation import CohortDesign
-from ecgfeat.study.calibration import (REFIT_VALUE_FUNCTION, REPLICATION_VERSION, VALUE_FUNCTIONS,
-                                      calibration_replication, covers, summarise_calibration,
+from ecgfeat.study.calibration import (REFIT_VALUE_FUNCTION, REPLICATION_COLUMNS, REPLICATION_VERSION,
+                                      VALUE_FUNCTIONS, calibration_replication, covers, summarise_calibration,
                                       training_sample_variation)
 
 
@@ -95,7 +95,8 @@ def main() -> None:
     for seed, part in finished:
         part.to_csv(parts_dir / f"seed_{seed}.csv", index=False)
     # keep_default_na=False: the label "null" must not be read as NaN
-    rows = pd.concat([pd.read_csv(parts_dir / f"seed_{seed}.csv", keep_default_na=False, na_values=[""])
+    rows = pd.concat([pd.read_csv(parts_dir / f"seed_{seed}.csv", keep_default_na=False, na_values=[""],
+                                  usecols=REPLICATION_COLUMNS)[REPLICATION_COLUMNS]
                       for seed in range(args.replications)],
                      ignore_index=True)
     rows.to_csv(args.out, index=False)

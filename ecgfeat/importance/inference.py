@@ -55,7 +55,8 @@ masking, worst of the two). Welch–Satterthwaite degrees of freedom from each l
 0.95 there (0.950 at 12 positives, rates up to 0.057 / 0.061 / 0.050), and covered 0.942 with a rate of 0.075
 for a fixed linear model at 10 positives, where this bound gives 0.961 and 0.036
 (``test_a_null_label_with_ten_held_out_positives_keeps_its_coverage``). Probabilities of rank (``p_top1``,
-``p_top3``) and rank agreement come from the Gaussian draws as they are.
+``p_top3``) and rank agreement come from the same draws made multivariate t: each draw's data deviation is scaled
+by ``sqrt(df / χ²_df)`` (:func:`t_scale_factors`), so that they carry the variance estimate's uncertainty too.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau, norm, rankdata
+from scipy.stats import chi2, kendalltau, norm, rankdata
 from scipy.stats import t as student_t
 from tqdm.auto import tqdm
 
@@ -149,6 +150,23 @@ def combined_df(total_se: np.ndarray, data_se: np.ndarray, data_df: np.ndarray) 
     with np.errstate(divide="ignore", invalid="ignore"):
         df = total_se ** 4 / (data_se ** 4 / np.asarray(data_df, float))
     return np.where(data_se > 0, df, np.inf)
+
+
+#: seed of :func:`t_scale_factors`' uniforms: fixed, so that value functions valued on the same records (the same
+#: ``data_df``) get the same factor in each draw and their joint draws stay joint
+T_SCALE_SEED = 20_251_204
+
+
+def t_scale_factors(n_draws: int, df: np.ndarray) -> np.ndarray:
+    """(n_draws, len(df)) factors ``sqrt(df / χ²_df)``: a Gaussian draw times its factor is a Student-t draw with
+    ``df`` degrees of freedom (the variance estimate's own uncertainty). One uniform per draw, shared by every
+    output (quantile transform; ``inf`` df: factor 1)."""
+    df = np.atleast_1d(np.asarray(df, dtype=float))
+    u = np.random.default_rng(T_SCALE_SEED).uniform(size=n_draws)[:, None]
+    finite = np.isfinite(df) & (df > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.sqrt(np.where(finite, df, 1.0) / chi2.ppf(u, np.where(finite, df, 1.0)))
+    return np.where(finite, factor, 1.0)
 
 
 def auroc_interval(auc: np.ndarray, se: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray,
@@ -239,10 +257,19 @@ class ShapleyDraws:
             return np.full_like(self.estimate, np.inf)
         return combined_df(self.total_se, self.data_se, np.asarray(self.data_df, float)[None, :])
 
-    def total_draws(self, random_state: int = 0) -> np.ndarray:
+    def total_draws(self, random_state: int = 0, t_scaled: bool = False) -> np.ndarray:
         """Draws with independent Monte Carlo noise and the refit deviations added (data, Monte Carlo and refit
-        uncertainty together)."""
-        total = self.draws if self.refit_draws is None else self.draws + self.refit_draws
+        uncertainty together).
+
+        ``t_scaled``: each draw's deviation from ``estimate`` due to the data is multiplied by
+        :func:`t_scale_factors` of ``data_df`` (one factor per draw and output, shared by the leads), so that the
+        draws follow a multivariate t whose marginals have the intervals' t quantiles: the rank probabilities
+        then carry the uncertainty of the variance estimate too. Standard errors come from the unscaled draws."""
+        data = self.draws
+        if t_scaled and self.data_df is not None:
+            factor = t_scale_factors(len(self.draws), np.asarray(self.data_df, float))
+            data = self.estimate + (self.draws - self.estimate) * factor[:, None, :]
+        total = data if self.refit_draws is None else data + self.refit_draws
         if not np.any(self.mc_se):
             return total
         noise = np.random.default_rng(random_state).standard_normal(self.draws.shape) * self.mc_se
@@ -252,7 +279,7 @@ class ShapleyDraws:
         """Long table per output and lead: estimate, data_se, mc_se, refit_se, total_se, df (``total_df``), CI of
         level 1 − alpha (Student's t with ``df``), p_top1, p_top3, and p_holm: Holm-adjusted one-sided p-value
         (t with ``df``) of 'this lead adds to the score' (φ > 0) within the output (family: the leads)."""
-        total = self.total_draws()
+        total = self.total_draws(t_scaled=True)  # for the rank probabilities only
         total_df = self.total_df
         rows = []
         for k, out in enumerate(self.outputs):
@@ -327,7 +354,7 @@ def rank_agreement(a: ShapleyDraws, b: ShapleyDraws, alpha: float = 0.05) -> pd.
     the joint draws (both must be computed with the same multipliers on the same records)."""
     if a.players != b.players or a.draws.shape[0] != b.draws.shape[0]:
         raise ValueError("rank agreement needs the same players and the same number of joint draws")
-    da, db = a.total_draws(), b.total_draws(random_state=1)
+    da, db = a.total_draws(t_scaled=True), b.total_draws(random_state=1, t_scaled=True)
     rows = []
     for out in a.outputs:
         if out not in b.outputs:

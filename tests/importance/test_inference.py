@@ -459,3 +459,36 @@ def test_a_null_label_with_ten_held_out_positives_keeps_its_coverage():
         rejected.append(bool((table.p_holm < 0.05).any()))
     assert 0.94 <= np.mean(inside) <= 0.97, np.mean(inside)
     assert np.mean(rejected) <= 0.05, np.mean(rejected)
+
+
+def test_rank_probabilities_carry_the_t_uncertainty_of_the_variance_estimate():
+    """Regression: P(top 1), P(top 3) and rank agreement came from the Gaussian multiplier draws while intervals and
+    tests use Student's t with ``data_df``: with 4 degrees of freedom a lead 2 SE ahead of the other was top in
+    0.977 of the draws (normal) where the t model gives 0.942. Two leads, the difference's data SE is 1 (draws
+    exactly Gaussian); the rank draws scale each draw's data deviation by sqrt(df / chi2(df)), one factor per draw
+    shared by the leads and by value functions on the same records."""
+    from scipy.stats import norm
+    from scipy.stats import t as student_t
+
+    from ecgfeat.importance.inference import ShapleyDraws, rank_agreement
+
+    n_draws = 20_000
+    z = norm.ppf((np.arange(n_draws) + 0.5) / n_draws)  # exact Gaussian quantiles, shuffled below
+    z = np.random.default_rng(0).permutation(z)
+    estimate = np.array([[2.0, 2.0], [0.0, 0.0]])  # (players, outputs): output 0 with df 4, output 1 normal
+    draws = estimate[None] + np.stack([z / 2, -z / 2], axis=1)[:, :, None]
+    result = ShapleyDraws(estimate, draws, np.zeros_like(estimate), ["A", "B"], ["small", "large"],
+                          np.zeros(2), np.ones(2), n_records=12, value_function="missing",
+                          data_df=np.array([4.0, np.inf]))
+    table = result.summary().set_index(["label", "lead"])
+    assert table.loc[("small", "A"), "p_top1"] == pytest.approx(student_t.cdf(2.0, 4), abs=0.005)
+    assert table.loc[("large", "A"), "p_top1"] == pytest.approx(norm.cdf(2.0), abs=0.003)
+    assert table.loc[("small", "A"), "p_top3"] == 1.0
+    # marginal quantiles of the rank draws are the t quantiles of the intervals
+    scaled = result.total_draws(t_scaled=True)[:, 0, 0] - 2.0
+    assert np.quantile(scaled, 0.975) == pytest.approx(student_t.ppf(0.975, 4) / 2, rel=0.03)
+    # the interval's SE and the pairwise tests still use the unscaled draws
+    assert table.loc[("small", "A"), "total_se"] == pytest.approx(0.5, rel=1e-3)
+    # two value functions on the same records share the factors: identical draws agree in every draw
+    agreement = rank_agreement(result, result).set_index("label")
+    assert agreement.loc["small", "ci_low"] == 1.0
