@@ -12,6 +12,10 @@ degrees of freedom for the same standard error:
 - ``welch``: Student's t with the Welch-Satterthwaite degrees of freedom of each lead's influence (the Shapley
   combination of the coalitions' DeLong contributions; positives and negatives as two groups).
 
+It also reports the largest P(top 1) of a lead per replication: every lead ties under the null, so a lead shown
+as top with P(top 1) >= 0.95 is a false confident ranking (rank probabilities from the Gaussian draws for
+``normal``, from the multivariate t draws ecgfeat ships for ``hsu``).
+
 Seeds 20,000 + k: the choice among the three was made on other replications (seeds 10,000 + k).
 Prints one row per (held-out size, value function, choice) and a last line
 ``coverage_min=<x> fwer_max=<x> replications=<n>`` for the shipped choice.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -72,11 +77,16 @@ def replicate(k: int, n_records: int, n_draws: int = 400) -> pd.DataFrame:
         z = draws.estimate[:, null] / draws.total_se[:, null]
         dfs = {"normal": np.full(len(z), np.inf), "hsu": np.full(len(z), draws.data_df[null]),
                "welch": _welch_df(influence, positive)}
+        # the largest P(top 1) of a lead: from the Gaussian draws (normal) or the multivariate t draws (shipped);
+        # under the null every lead ties, so a lead shown as top with P >= 0.95 is a false confident ranking
+        top = {"normal": replace(draws, data_df=None).summary().query("label == 'null'").p_top1.max(),
+               "hsu": draws.summary().query("label == 'null'").p_top1.max(), "welch": np.nan}
         for choice, df in dfs.items():
             rows.append({"records": n_records, "value_function": vf, "choice": choice, "replication": k,
                          "n_pos": int(positive.sum()), "median_df": float(np.median(df)),
                          "covered": float(np.mean(np.abs(z) <= student_t.ppf(0.975, df))),
-                         "any_declared": bool((holm(student_t.sf(z, df)) < 0.05).any())})
+                         "any_declared": bool((holm(student_t.sf(z, df)) < 0.05).any()),
+                         "max_p_top1": top[choice], "confident_top1": top[choice] >= 0.95})
     return pd.DataFrame(rows)
 
 
@@ -92,7 +102,8 @@ def main() -> None:
     rows = pd.concat(parts, ignore_index=True)
     table = rows.groupby(["records", "value_function", "choice"], sort=False).agg(
         held_out_positives=("n_pos", "median"), median_df=("median_df", "median"), coverage=("covered", "mean"),
-        fwer=("any_declared", "mean"))
+        fwer=("any_declared", "mean"), mean_max_p_top1=("max_p_top1", "mean"),
+        confident_top1=("confident_top1", "mean"))
     print(f"null label, 6 leads, 20 % held out, {args.replications} replications per size; "
           f"{time.perf_counter() - t0:.0f} s wall. coverage: share of 95 % intervals containing 0 (6 leads per "
           "replication); fwer: share of replications where Holm (one-sided, 0.05) declares any lead important; "

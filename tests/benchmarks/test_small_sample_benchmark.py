@@ -31,3 +31,6 @@ def test_a_replication_gives_each_choice_for_both_masked_games():
     assert np.all(hsu.median_df == np.minimum(hsu.n_pos, 50 - hsu.n_pos) - 1)
     assert np.all(rows[rows.choice == "normal"].median_df == np.inf)
     assert rows.covered.between(0, 1).all()
+    # the largest P(top 1): from Gaussian draws (normal), multivariate t draws (hsu), not computed for welch
+    tops = rows.set_index(["value_function", "choice"]).max_p_top1
+    assert tops.xs("welch", level="choice").isna().all() and tops.drop("welch", level="choice").between(0, 1).all()
