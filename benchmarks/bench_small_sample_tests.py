@@ -86,7 +86,8 @@ def replicate(k: int, n_records: int, n_draws: int = 400) -> pd.DataFrame:
                          "n_pos": int(positive.sum()), "median_df": float(np.median(df)),
                          "covered": float(np.mean(np.abs(z) <= student_t.ppf(0.975, df))),
                          "any_declared": bool((holm(student_t.sf(z, df)) < 0.05).any()),
-                         "max_p_top1": top[choice], "confident_top1": top[choice] >= 0.95})
+                         "max_p_top1": top[choice],
+                         "confident_top1": float(top[choice] >= 0.95) if np.isfinite(top[choice]) else np.nan})
     return pd.DataFrame(rows)
 
 

@@ -124,7 +124,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
               "function), pushed through the Shapley estimator; Monte Carlo error (retraining" + (
                   ", background" if sampled_bg else "") + ") added in "
               "variance. Intervals and tests use Student's t with min(held-out positives, negatives) − 1 degrees "
-              "of freedom. " + conditional + "Calibrated by simulation in "
+              "of freedom; P(top 1), P(top 3) and Kendall τ's intervals come from the same draws made multivariate t "
+              "with those degrees of freedom. " + conditional + "Calibrated by simulation in "
               "`benchmarks/bench_importance_calibration.py`. A lead counts as contributing when its Holm-adjusted "
               "one-sided p-value over the leads is < 0.05 (solid bars; hatched bars are not supported). "
               "Full table: `tables/lead_importance.csv`.", "",

@@ -34,3 +34,5 @@ def test_a_replication_gives_each_choice_for_both_masked_games():
     # the largest P(top 1): from Gaussian draws (normal), multivariate t draws (hsu), not computed for welch
     tops = rows.set_index(["value_function", "choice"]).max_p_top1
     assert tops.xs("welch", level="choice").isna().all() and tops.drop("welch", level="choice").between(0, 1).all()
+    confident = rows.set_index("choice").confident_top1
+    assert confident.loc["welch"].isna().all() and confident.drop("welch").isin([0.0, 1.0]).all()
