@@ -42,12 +42,12 @@ from ecgfeat.importance import GlobalScoreGame, exact_shapley
 from ecgfeat.importance.inference import exact_global_draws, multiplier_weights
 from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
 from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+from ecgfeat.study.calibration import wilson_interval
 
 SEED_BASE = 30_000
 LABELS = ("redundant", "planted")
 #: predicted-probability bins of the reliability table (right-closed, the first also closed on the left)
 BINS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
-WILSON_Z = 1.959963984540054
 #: the event whose truth is a tie (planted label, top 3: two of five leads worth ~0), for every value function
 TIED_TRUTH = ("planted", "top3")
 
@@ -87,13 +87,6 @@ def replicate(k: int, n_records: int, truth_records: int = 100_000, n_draws: int
     return pd.concat(frames, ignore_index=True)
 
 
-def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    p = k / n
-    centre = (p + WILSON_Z ** 2 / (2 * n)) / (1 + WILSON_Z ** 2 / n)
-    half = WILSON_Z * np.sqrt(p * (1 - p) / n + WILSON_Z ** 2 / (4 * n ** 2)) / (1 + WILSON_Z ** 2 / n)
-    return centre - half, centre + half
-
-
 def reliability(rows: pd.DataFrame) -> pd.DataFrame:
     """Per value function, label, event (top1, top3) and predicted-probability bin: n, mean predicted probability,
     the observed share truly top, and its Wilson interval."""
@@ -105,7 +98,7 @@ def reliability(rows: pd.DataFrame) -> pd.DataFrame:
                           "bin": binned, "p": p, "hit": hit})
         agg = g.groupby(["value_function", "label", "event", "bin"], observed=True).agg(
             n=("hit", "size"), predicted=("p", "mean"), observed=("hit", "mean"))
-        low, high = _wilson(agg.observed * agg.n, agg.n.astype(float))
+        low, high = zip(*(wilson_interval(int(round(o * m)), int(m)) for o, m in zip(agg.observed, agg.n)))
         parts.append(agg.assign(observed_low=low, observed_high=high))
     return pd.concat(parts).sort_index()
 

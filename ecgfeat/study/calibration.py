@@ -155,7 +155,7 @@ def summarise_calibration(rows: pd.DataFrame, design: CohortDesign = CohortDesig
     claims = (null["p_holm"] < alpha).groupby([null["value_function"], null["seed"]]).any()
     fwer = claims.groupby(level=0).mean()
     worst = fwer.idxmax()
-    low, high = _wilson(int(claims[worst].sum()), int(claims[worst].size))
+    low, high = wilson_interval(int(claims[worst].sum()), int(claims[worst].size))
     planted = rows[rows["label"] == "planted"]
     top = planted.loc[planted.groupby(["value_function", "seed"])["estimate"].idxmax()]
     top1 = (top["lead"] == design.planted_lead).groupby(top["value_function"]).mean()
@@ -198,7 +198,7 @@ def _binomial_outside(n: int, p: float, band: tuple[float, float]) -> float:
     return float(binom.pmf(k, n, p)[(k < band[0] * n - 1e-9) | (k > band[1] * n + 1e-9)].sum())
 
 
-def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score 95 % interval of a proportion k/n."""
     if n == 0:
         return float("nan"), float("nan")
