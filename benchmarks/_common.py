@@ -31,6 +31,23 @@ def cinc_index():
     return index
 
 
+def simulated_cohort_model(n_records: int, cohort_seed: int, split_seed: int, model_seed: int):
+    """(X, Y, test, model): a simulated cohort (``CohortDesign()``), a 20 % held-out mask drawn from ``split_seed``,
+    and the study's importance model (lead dropout, all-lead dropout, no class weights) fitted on the rest."""
+    import numpy as np
+
+    from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
+    from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+
+    X, Y = simulate_lead_cohort(n_records, CohortDesign(), random_state=cohort_seed)
+    test = np.zeros(n_records, bool)
+    test[np.random.default_rng(split_seed).choice(n_records, int(round(0.2 * n_records)), replace=False)] = True
+    model = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, imbalance="none", early_stopping_rounds=None,
+                                     random_state=model_seed % 2 ** 31, lead_dropout=0.3,
+                                     empty_dropout=0.05).fit(X[~test], Y[~test])
+    return X, Y, test, model
+
+
 def peak_rss_mb() -> dict[str, float]:
     """Peak resident memory of this process and of its largest finished child (MB, Linux ru_maxrss in KB)."""
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

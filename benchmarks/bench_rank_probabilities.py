@@ -31,18 +31,22 @@ truth is not a tie.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from ecgfeat._random import stream_seeds
-from ecgfeat.importance import GlobalScoreGame, exact_shapley
-from ecgfeat.importance.inference import exact_global_draws, multiplier_weights
-from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier
-from ecgfeat.study.calibration import wilson_interval
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import simulated_cohort_model  # noqa: E402
+
+from ecgfeat._random import stream_seeds  # noqa: E402
+from ecgfeat.importance import GlobalScoreGame, exact_shapley  # noqa: E402
+from ecgfeat.importance.inference import exact_global_draws, multiplier_weights  # noqa: E402
+from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort  # noqa: E402
+from ecgfeat.study.calibration import wilson_interval  # noqa: E402
 
 SEED_BASE = 30_000
 LABELS = ("redundant", "planted")
@@ -56,13 +60,8 @@ def replicate(k: int, n_records: int, truth_records: int = 100_000, n_draws: int
     """One replication: per value function, label and lead, P(top 1), P(top 3) and whether the lead is top 1 /
     top 3 by its population value."""
     seeds = stream_seeds(SEED_BASE + k, ("cohort", "population", "split", "background", "model", "multipliers"))
-    X, Y = simulate_lead_cohort(n_records, CohortDesign(), random_state=seeds["cohort"])
+    X, Y, test, model = simulated_cohort_model(n_records, seeds["cohort"], seeds["split"], seeds["model"])
     X_pop, Y_pop = simulate_lead_cohort(truth_records, CohortDesign(), random_state=seeds["population"])
-    test = np.zeros(n_records, bool)
-    test[np.random.default_rng(seeds["split"]).choice(n_records, int(round(0.2 * n_records)), replace=False)] = True
-    model = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, imbalance="none", early_stopping_rounds=None,
-                                     random_state=seeds["model"] % 2 ** 31, lead_dropout=0.3,
-                                     empty_dropout=0.05).fit(X[~test], Y[~test])
     xi = multiplier_weights(int(test.sum()), n_draws, random_state=seeds["multipliers"])
     rng = np.random.default_rng(seeds["background"])
     frames = []

@@ -25,21 +25,24 @@ Prints one row per (held-out size, value function, choice) and a last line
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.stats import t as student_t
 
-from ecgfeat._random import stream_seeds
-from ecgfeat.importance import GlobalScoreGame
-from ecgfeat.importance.exact import all_coalitions
-from ecgfeat.importance.inference import (exact_global_draws, holm, multiplier_weights, score_contributions,
-                                          shapley_coefficients)
-from ecgfeat.importance.simulation import CohortDesign, simulate_lead_cohort
-from ecgfeat.models.classifier import LeadGroupedXGBClassifier
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import simulated_cohort_model  # noqa: E402
+
+from ecgfeat._random import stream_seeds  # noqa: E402
+from ecgfeat.importance import GlobalScoreGame  # noqa: E402
+from ecgfeat.importance.exact import all_coalitions  # noqa: E402
+from ecgfeat.importance.inference import exact_global_draws, holm, multiplier_weights  # noqa: E402
+from ecgfeat.importance.inference import score_contributions, shapley_coefficients  # noqa: E402
 
 SEED_BASE = 20_000
 CHOICES = ("normal", "hsu", "welch")
@@ -54,12 +57,7 @@ def _welch_df(influence: np.ndarray, positive: np.ndarray) -> np.ndarray:
 
 def replicate(k: int, n_records: int, n_draws: int = 400) -> pd.DataFrame:
     seeds = stream_seeds(SEED_BASE + k, ("cohort", "split", "background", "model", "multipliers"))
-    X, Y = simulate_lead_cohort(n_records, CohortDesign(), random_state=seeds["cohort"])
-    test = np.zeros(n_records, bool)
-    test[np.random.default_rng(seeds["split"]).choice(n_records, int(round(0.2 * n_records)), replace=False)] = True
-    model = LeadGroupedXGBClassifier(n_estimators=60, max_depth=3, imbalance="none", early_stopping_rounds=None,
-                                     random_state=seeds["model"] % 2 ** 31, lead_dropout=0.3,
-                                     empty_dropout=0.05).fit(X[~test], Y[~test])
+    X, Y, test, model = simulated_cohort_model(n_records, seeds["cohort"], seeds["split"], seeds["model"])
     xi = multiplier_weights(int(test.sum()), n_draws, random_state=seeds["multipliers"])
     rng = np.random.default_rng(seeds["background"])
     null = list(Y.columns).index("null")
