@@ -171,7 +171,8 @@ def write_report(results: StudyResults, out: str | Path) -> Path:
         lines.append(f"![{vf}](figures/{_save(plots.lead_importance_bars(part, f'Lead Shapley of held-out AUROC, {what}: 95 % CI over {over[vf]}', planted, leads_order), figs / f'lead_importance_{vf}.png')})")
     if ranked:
         lines += ["", "| label | value function | top lead (P top 1; supported orderings) | leads contributing "
-                  "(Holm) | supported pairwise orderings | v(12 leads) (95 % CI) |", "| --- | --- | --- | --- | --- | --- |"]
+                  "(Holm) | supported pairwise orderings | v(12 leads) (95 % CI) |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         diffs = results.lead_differences
         for lab in ranked:
             for vf in ("missing", "background", "retrain"):
