@@ -96,9 +96,9 @@ def reliability(rows: pd.DataFrame) -> pd.DataFrame:
         g = pd.DataFrame({"value_function": rows.value_function, "label": rows.label, "event": event,
                           "bin": binned, "p": p, "hit": hit})
         agg = g.groupby(["value_function", "label", "event", "bin"], observed=True).agg(
-            n=("hit", "size"), predicted=("p", "mean"), observed=("hit", "mean"))
-        low, high = zip(*(wilson_interval(int(round(o * m)), int(m)) for o, m in zip(agg.observed, agg.n)))
-        parts.append(agg.assign(observed_low=low, observed_high=high))
+            n=("hit", "size"), predicted=("p", "mean"), hits=("hit", "sum"))
+        low, high = zip(*(wilson_interval(int(k), int(m)) for k, m in zip(agg.hits, agg.n)))
+        parts.append(agg.assign(observed=agg.hits / agg.n, observed_low=low, observed_high=high).drop(columns="hits"))
     return pd.concat(parts).sort_index()
 
 
