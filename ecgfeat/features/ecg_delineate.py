@@ -40,7 +40,15 @@ Method (ecgfeat's own, built for speed and lead independence):
    minimum-wave rule of IEC 60601-2-51, Annex GG: 30 µV for 6 ms). The peak is the wave's extreme. The
    beat's anchor ``qrs_peak`` stays the complex's largest deflection, whatever its sign.
 
-All positions are sample indices into the record (float, NaN when absent).
+All positions are sample indices into the record (float, NaN when absent). They do not move with the sampling
+rate (schema 11): every moving average that places a point spans exactly its duration and is centred
+(:func:`moving_average`; the 100 ms one that only finds the QRS peaks is left in whole samples), slopes
+come from a five-point difference (:func:`derivative`), window lengths are rounded to the nearest sample rather
+than truncated, and the QRS onset/offset and P offset, where a curve crosses a level, are interpolated between the
+samples either side. Before, the same beats sampled at 250 Hz instead of 1000 Hz had their QRS onset 2.9 ms and
+P offset 5.7 ms later (``tests/features/test_ecg_delineate.py``), and on LUDB resampled to 250 Hz the P offset's
+F1 at 50 ms was 2.9 points below its F1 at 1000 Hz (``benchmarks/bench_delineation_rates.py``); QTDB and INCART
+are sampled at 250 and 257 Hz.
 """
 from __future__ import annotations
 
@@ -55,6 +63,40 @@ from .delineation import POINTS, Delineation, lead_usable
 from .ecg_clean import bandpass, ecg_clean
 from .ecg_delineate_beats import p_waves, qrs_waves, t_waves
 from .ecg_delineate_neurokit import NEUROKIT_METHODS, delineate_neurokit
+
+
+def moving_average(x: np.ndarray, duration_s: float, fs: float) -> np.ndarray:
+    """Centred moving average along axis 0 over exactly ``duration_s`` seconds: each sample stands for the interval
+    of 1 / ``fs`` around it, and the window's two end samples count by the fraction of them it covers (edges
+    extended with the end values). A whole-sample window would be up to a sample too long or short, or lag by half
+    a sample when even (2 ms at 250 Hz)."""
+    x = np.asarray(x, dtype=float)
+    half = 0.5 * duration_s * fs  # samples either side
+    if half <= 0.5:  # narrower than one sample: the signal itself
+        return x.copy()
+    pad = int(np.ceil(half)) + 1
+    xp = np.concatenate([np.repeat(x[:1], pad, axis=0), x, np.repeat(x[-1:], pad, axis=0)])
+    c = np.concatenate([np.zeros((1, *x.shape[1:])), np.cumsum(xp, axis=0)])  # c[k]: sum of xp[:k]
+    centre = np.arange(len(x)) + pad
+
+    def integral(shift: float) -> np.ndarray:  # ∫ of the stepwise signal from its start to each centre + shift
+        k = int(np.floor(shift + 0.5))
+        return c[centre + k] + (shift + 0.5 - k) * xp[centre + k]
+
+    return (integral(half) - integral(-half)) / (2 * half)
+
+
+def derivative(x: np.ndarray, fs: float) -> np.ndarray:
+    """d/dt along axis 0 (units per second): the five-point central difference, whose gain stays within 3.5 % of
+    the true derivative up to fs / 6 (at 250 Hz, 0.970 at 40 Hz, the top of the cleaned band; the three-point
+    difference gives 0.840 there, so slopes, and the bounds found on them, moved with the sampling rate);
+    np.gradient in the two samples at each end."""
+    x = np.asarray(x, dtype=float)
+    d = np.gradient(x, axis=0)
+    if len(x) >= 5:
+        d[2:-2] = (x[:-4] - 8 * x[1:-3] + 8 * x[3:-1] - x[4:]) / 12
+    return d * fs
+
 
 def _energy(x: np.ndarray, fs: float) -> np.ndarray:
     band = bandpass(x, fs, 8.0, 30.0)
@@ -79,6 +121,7 @@ def detect_qrs(energy: np.ndarray, fs: float, weak_fraction: float = 0.08, isola
     P wave, an atrial pacing artefact or a peaked T wave next to its own QRS complex (Pan & Tompkins, IEEE TBME
     1985, drop a peak within 360 ms after a QRS complex with less than half its slope as a T wave; here on both
     sides, and on energy)."""
+    # whole samples here: this window only finds the peaks, whose positions are then refined on the energy itself
     integ = uniform_filter1d(energy, max(1, int(0.10 * fs)), mode="nearest")
     peaks, props = find_peaks(integ, distance=max(1, int(0.20 * fs)), height=0)
     if len(peaks) == 0:
@@ -141,8 +184,8 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
     up to 150 ms before and 200 ms after the detection point; where ``env`` never falls that low, its lowest point
     in that search window."""
     n = len(env)
-    back, fwd = int(0.15 * fs), int(0.20 * fs)
-    half = int(reference_ms * fs / 1000)
+    back, fwd = round(0.15 * fs), round(0.20 * fs)
+    half = round(reference_ms * fs / 1000)
     floor = noise_factor * float(np.median(env)) if noise_factor > 0 and n else 0.0
     on = np.full(len(qrs), np.nan)
     off = np.full(len(qrs), np.nan)
@@ -153,29 +196,32 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
         top = lo + int(np.argmax(env[lo:q + half + 1])) if half else q
         peak = top - a
         level = max(fraction * env[top], min(floor, QRS_FLOOR_CAP * env[top]))
-        # where the energy never falls that low (a P wave or noise next to the complex), the quietest point
+        # crossings are interpolated between the samples either side of the level; where the energy never falls
+        # that low (a P wave or noise next to the complex), the quietest point
         below = np.flatnonzero(seg[:peak] < level)
         if len(below):
-            on[i] = a + below[-1] + 1
+            k = below[-1]
+            on[i] = a + k + (level - seg[k]) / (seg[k + 1] - seg[k])
         elif peak > 0:
             on[i] = a + int(np.argmin(seg[:peak]))
         below = np.flatnonzero(seg[peak:] < level)
         if len(below):
-            off[i] = a + peak + below[0] - 1
+            k = peak + below[0]
+            off[i] = a + k - 1 + (seg[k - 1] - level) / (seg[k - 1] - seg[k])
         elif len(seg) > peak + 1:
             off[i] = a + peak + int(np.argmin(seg[peak:]))
     return on, off
 
 
 def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",
-                      qrs_fraction: float = 0.0025, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
+                      qrs_fraction: float = 0.001, p_min_mv: float = 0.01, t_ref_ms: float = 80.0,
                       p_ref_ms: float = 40.0, p_width_ms: float = 20.0, p_edge: float = 0.3,
                       t_prior_ms: float = 60.0, t_beat_ms: float = 60.0, t_slope_ms: float = 120.0,
                       t_on_ref_ms: float = 80.0, t_on_window_ms: float = 60.0,
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08, t_start_ms: float = 40.0,
                       qrs_bounds_band: str = "broad", qrs_noise_factor: float = 8.0,
                       qrs_neighbour_ms: float = 300.0, p_upright: float = 0.7,
-                      qrs_smooth_ms: float = 24.0) -> Delineation:
+                      qrs_smooth_ms: float = 16.0) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -185,12 +231,13 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
         'lead' detects beats in each lead from that lead alone; 'consensus' from all usable leads together.
     qrs_fraction, qrs_bounds_band : float, {'broad', '8-30'}
         Energy fraction that marks QRS onset/offset, and the band whose derivative energy it is taken of (module
-        docstring, step 2); a fraction suits one band only (the cross-validation chose 0.0025 with
-        ``qrs_noise_factor`` 8 and ``qrs_smooth_ms`` 24 for 'broad' — 0.001 with 5 and 16 ms before schema 10,
-        0.0025 without the floor before schema 7 — and 0.02 for '8-30').
+        docstring, step 2); a fraction suits one band only (the cross-validation chose 0.001 with
+        ``qrs_noise_factor`` 8 and ``qrs_smooth_ms`` 16 for 'broad' in every fold — 0.0025 with 8 and 24 ms at schema
+        10, 0.001 with 5 and 16 ms before, 0.0025 without the floor before schema 7 — and 0.02 for '8-30').
     qrs_smooth_ms : float, in ms
         Moving-average window of the whole band's derivative energy the QRS bounds are found on
-        (``qrs_bounds_band='broad'`` only; 16, 24 and 32 ms tried, every fold chose 24).
+        (``qrs_bounds_band='broad'`` only; 16, 24 and 32 ms tried: every fold chose 24 at schema 10, 16 at schema
+        11, where the windows became centred and exact and the crossings interpolated).
     qrs_noise_factor : float
         QRS bounds never lie where the bounds energy is below this multiple of its median over the lead (0: off;
         step 2 of the module docstring).
@@ -255,12 +302,11 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     cleaned = ecg_clean(xf, fs)
     smooth = bandpass(cleaned, fs, None, 15.0)
     energy = _energy(cleaned, fs)
-    env = uniform_filter1d(energy, max(3, int(0.016 * fs)), axis=0, mode="nearest")
+    env = moving_average(energy, 0.016, fs)
     if qrs_bounds_band == "8-30":
         bounds_env, reference_ms = env, 0.0
     else:  # the derivative energy of the whole cleaned band: the slow parts of wide complexes count too
-        bounds_env = uniform_filter1d((np.gradient(cleaned, axis=0) * fs) ** 2,
-                                      max(3, int(qrs_smooth_ms * fs / 1000)), axis=0, mode="nearest")
+        bounds_env = moving_average(derivative(cleaned, fs) ** 2, qrs_smooth_ms / 1000, fs)
         reference_ms = 30.0
     # robust high-frequency noise level (MAD of the >15 Hz residual; QRS complexes barely move the median)
     noise = 1.4826 * np.median(np.abs(cleaned - smooth), axis=0)
@@ -342,10 +388,12 @@ def _waves(xc: np.ndarray, xs: np.ndarray, qrs: np.ndarray, on: np.ndarray, off:
     rr = np.diff(qrs)
     rr_med = float(np.median(rr)) if len(rr) else fs
     q_ = qrs.astype(np.int64)
-    o_ = np.maximum(np.where(np.isfinite(on), np.nan_to_num(on), q_ - int(40 * ms)).astype(np.int64), 0)
-    f_ = np.minimum(np.where(np.isfinite(off), np.nan_to_num(off), q_ + int(50 * ms)).astype(np.int64), n - 1)
+    # the first and last samples inside the (interpolated) QRS bounds, or fallbacks 40 ms before and 50 ms after the
+    # detection point
+    o_ = np.maximum(np.ceil(np.where(np.isfinite(on), on, q_ - round(40 * ms))).astype(np.int64), 0)
+    f_ = np.minimum(np.floor(np.where(np.isfinite(off), off, q_ + round(50 * ms))).astype(np.int64), n - 1)
     # PR-segment baseline: the median of the 20 ms just before QRS onset (all full-length windows at once)
-    pr = int(20 * ms)
+    pr = round(20 * ms)
     full = o_ - pr >= 0
     if pr > 0 and full.any():
         base[full] = np.median(xs[o_[full, None] + np.arange(-pr, 1)[None, :]], axis=1)

@@ -17,6 +17,13 @@ QRS_PEAK, QRS_ON, QRS_OFF, P_ON, P_PEAK, P_OFF, T_PEAK, T_OFF, T_ON, R_PEAK, S_P
 
 
 @numba.njit(cache=True, nogil=True)
+def samples(duration_ms: float, ms: float) -> int:
+    """A duration (ms, ≥ 0) in whole samples, to the nearest: truncating would shorten every window by up to a
+    sample, most at low sampling rates (a 15 ms window is 3 samples, 12 ms, at 250 Hz)."""
+    return int(np.floor(duration_ms * ms + 0.5))
+
+
+@numba.njit(cache=True, nogil=True)
 def _steepest(x: np.ndarray, a: int, b: int, sign: float) -> int:
     """Index in [a, b] where ``sign`` × the slope of ``x`` is largest (the first of equals): central differences
     inside the segment x[a:b + 1], one-sided at its ends (``np.gradient`` of the segment); ``a`` if the segment
@@ -116,11 +123,11 @@ def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, 
         pts[i, QRS_ON] = on[i]
         pts[i, QRS_OFF] = off[i]
         rr_i = float(qrs[i + 1] - qrs[i]) if i + 1 < nb else rr_med
-        t_a = f + int(t_start_ms * ms)
-        t_b = min(q + int(min(0.7 * rr_i, 650 * ms)), n - 1)
+        t_a = f + samples(t_start_ms, ms)
+        t_b = min(q + int(np.floor(min(0.7 * rr_i, 650 * ms) + 0.5)), n - 1)
         if i + 1 < nb and np.isfinite(on[i + 1]):
-            t_b = min(t_b, int(on[i + 1]) - int(60 * ms))
-        if t_b - t_a > int(60 * ms):
+            t_b = min(t_b, int(np.floor(on[i + 1] + 0.5)) - samples(60.0, ms))
+        if t_b - t_a > samples(60.0, ms):
             t_win[i, 0], t_win[i, 1] = t_a, t_b
 
 
@@ -149,15 +156,15 @@ def t_waves(xs: np.ndarray, qrs: np.ndarray, off: np.ndarray, base: np.ndarray, 
             continue
         tp += t_a
         sign = np.sign(xs[tp] - b0)
-        t_m = _steepest(xs, tp, min(t_b, tp + int(t_slope_ms * ms)), -sign)
-        t_r = min(t_b, t_m + int(t_ref_ms * ms))
+        t_m = _steepest(xs, tp, min(t_b, tp + samples(t_slope_ms, ms)), -sign)
+        t_r = min(t_b, t_m + samples(t_ref_ms, ms))
         pts[i, T_PEAK] = tp
         pts[i, T_OFF] = trapezium(xs, t_m, max(t_r, t_m))
-        on_a = max(t_a, tp - int(t_on_window_ms * ms))
+        on_a = max(t_a, tp - samples(t_on_window_ms, ms))
         if tp - on_a > 1:
             t_m_on = _steepest(xs, on_a, tp, sign)
-            f_i = int(off[i]) if np.isfinite(off[i]) else t_a
-            pts[i, T_ON] = trapezium(xs, t_m_on, max(f_i, t_m_on - int(t_on_ref_ms * ms)))
+            f_i = int(np.floor(off[i] + 0.5)) if np.isfinite(off[i]) else t_a
+            pts[i, T_ON] = trapezium(xs, t_m_on, max(f_i, t_m_on - samples(t_on_ref_ms, ms)))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -174,11 +181,11 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
     prev_t_off = -np.inf
     for i in range(len(onset)):
         o = onset[i]
-        p_b = o - int(15 * ms)
-        p_a = max(0, o - int(min(300 * ms, 0.6 * rr_med)))
+        p_b = o - samples(15.0, ms)
+        p_a = max(0, o - int(np.floor(min(300 * ms, 0.6 * rr_med) + 0.5)))
         if np.isfinite(prev_t_off):
-            p_a = max(p_a, int(prev_t_off) + int(20 * ms))
-        if p_b - p_a > int(60 * ms):
+            p_a = max(p_a, int(np.floor(prev_t_off + 0.5)) + samples(20.0, ms))
+        if p_b - p_a > samples(60.0, ms):
             m = p_b - p_a + 1
             step = (xs[p_b] - xs[p_a]) / (m - 1)
             line = np.empty(m)  # np.linspace(xs[p_a], xs[p_b], m), value for value
@@ -205,13 +212,16 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
                 pp = p_a + c
                 sign = np.sign(xs[pp] - line[c])
                 lim = p_edge * amp
-                end = m - 1
-                for k in range(c, m):
-                    if (xs[p_a + k] - line[k]) * sign < lim:
-                        end = k
+                # the offset: where the deviation falls below the limit, between the samples either side
+                end = float(m - 1)
+                for k in range(c + 1, m):
+                    now = (xs[p_a + k] - line[k]) * sign
+                    if now < lim:
+                        before = (xs[p_a + k - 1] - line[k - 1]) * sign
+                        end = k - 1 + (before - lim) / (before - now)
                         break
                 t_m = _steepest(xs, p_a, pp, sign)
-                pts[i, P_ON] = trapezium(xs, t_m, max(p_a, t_m - int(p_ref_ms * ms)))
+                pts[i, P_ON] = trapezium(xs, t_m, max(p_a, t_m - samples(p_ref_ms, ms)))
                 pts[i, P_PEAK] = pp
                 pts[i, P_OFF] = p_a + end
         if np.isfinite(pts[i, T_OFF]):

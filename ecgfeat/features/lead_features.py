@@ -12,14 +12,17 @@ from .ecg_delineate import Delineation
 from .beat_measurements import qrs_st_t_measurements
 from .ecg_clean import bandpass
 
-FEATURE_SCHEMA_VERSION = "10"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
+FEATURE_SCHEMA_VERSION = "11"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
 # SD 60 ms (chosen by cross-validation on LUDB); 5: weaker beats far from every other beat detected; 6: QRS bounds
 # from the whole band's derivative energy, never NaN for a detected beat; 7: QRS bounds never inside the lead's
 # energy floor (qrs_noise_factor 5, qrs_fraction 0.001, chosen by cross-validation on LUDB; floor capped at 2 % of
 # each beat's peak energy); 8: a peak within 300 ms of a beat with twice its energy is not a beat (qrs_neighbour_ms,
 # chosen by cross-validation on LUDB); 9: a biphasic P wave's peak is its upright part (p_upright 0.7, chosen by
 # cross-validation on LUDB); 10: QRS bounds on the broad band's energy smoothed over 24 ms, not 16 (qrs_smooth_ms
-# 24, qrs_fraction 0.0025, qrs_noise_factor 8, chosen by cross-validation on LUDB)
+# 24, qrs_fraction 0.0025, qrs_noise_factor 8, chosen by cross-validation on LUDB); 11: points that do not move with
+# the sampling rate (exact-width centred moving averages, a five-point derivative, windows rounded to the nearest
+# sample, QRS bounds and P offset interpolated between samples; qrs_smooth_ms 16, qrs_fraction 0.001, chosen by
+# cross-validation on LUDB)
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {
