@@ -39,14 +39,17 @@ from ecgfeat.records import read_record
 from ecgfeat.records.ludb import read_annotations
 
 #: ecgfeat's tuned parameters and the values tried, coordinate-wise around the shipped defaults: every combination
-#: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, QRS_NEIGHBOUR and P_UPRIGHT, then
-#: each of QRS_BOUNDS, each with every other parameter at its shipped default
+#: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, QRS_NEIGHBOUR, QRS_QUIET and
+#: P_UPRIGHT, then each of QRS_BOUNDS, each with every other parameter at its shipped default
 GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0, 150.0, 200.0)}
 #: 0.3, the main threshold, turns the weak-beat rule off
 QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
 #: 0 turns the neighbour rule off; 360 ms is Pan & Tompkins's T-wave window
 QRS_NEIGHBOUR = {"qrs_neighbour_ms": (0.0, 250.0, 300.0, 360.0)}
+#: 0: the QRS bounds at the first sample below their energy level (before schema 11); else the energy must stay below
+#: it this long (ms)
+QRS_QUIET = {"qrs_quiet_ms": (0.0, 6.0, 10.0, 16.0)}
 #: 0: the P wave is the larger deviation of either sign (before schema 9)
 P_UPRIGHT = {"p_upright": (0.0, 0.3, 0.5, 0.7, 1.0)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
@@ -62,7 +65,8 @@ QRS_BOUNDS += [{"qrs_bounds_band": "broad", "qrs_smooth_ms": smooth, "qrs_fracti
                 "qrs_noise_factor": noise}
                for smooth in (24.0, 32.0) for fraction in (0.001, 0.0025, 0.005) for noise in (3.0, 5.0, 8.0, 12.0)]
 SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
-           for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_NEIGHBOUR, *P_UPRIGHT, *QRS_BOUNDS[0]])}
+           for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_NEIGHBOUR, *QRS_QUIET, *P_UPRIGHT,
+                                      *QRS_BOUNDS[0]])}
 
 
 def _name(params: dict) -> str:
@@ -90,7 +94,7 @@ CONVENTIONS = (
 
 def _candidates() -> dict[str, dict]:
     grid = []
-    for varied in (GRID, T_ON, QRS_WEAK, QRS_NEIGHBOUR, P_UPRIGHT):
+    for varied in (GRID, T_ON, QRS_WEAK, QRS_NEIGHBOUR, QRS_QUIET, P_UPRIGHT):
         grid += [{**SHIPPED, **dict(zip(varied, values))} for values in itertools.product(*varied.values())]
     grid += [{**SHIPPED, **pair} for pair in QRS_BOUNDS]
     named = {_name(params): params for params in grid}

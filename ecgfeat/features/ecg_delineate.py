@@ -16,8 +16,9 @@ Method (ecgfeat's own, built for speed and lead independence):
    ``qrs_fraction`` of its maximum within 30 ms of the detection point, or below ``qrs_noise_factor`` times the
    lead's median energy if that is higher (the lead's own floor of noise and slow waves: in low-amplitude leads a
    fraction of the peak alone lies inside that floor and the bounds drift into the PR and ST segments; the floor is
-   capped at 2 % of the beat's peak energy so that a beat barely above the noise keeps its bounds), searching
-   back and forward from that maximum, up to 150 ms before and 200 ms after the detection point.
+   capped at 2 % of the beat's peak energy so that a beat barely above the noise keeps its bounds), and stays below
+   it for ``qrs_quiet_ms`` (a brief dip at the nadir of a wide rounded complex is not its end), searching back and
+   forward from that maximum, up to 150 ms before and 200 ms after the detection point.
    ``qrs_bounds_band='8-30'`` uses the detection's 8–30 Hz energy instead (ecgfeat before schema 6).
 3. **T peak/offset** on the 15 Hz low-passed lead, in two steps. First the lead's median beat (aligned on the
    QRS, minus each beat's PR level) gives the usual T-peak delay: its most prominent deviation after the ST
@@ -175,15 +176,28 @@ def _weak_neighbours(positions: np.ndarray, heights: np.ndarray, window: float) 
 QRS_FLOOR_CAP = 0.02
 
 
+def _quiet_runs(quiet: np.ndarray, length: int, forward: bool) -> np.ndarray:
+    """True at each index where a run of at least ``length`` True values of ``quiet`` starts (``forward``) or ends
+    (backward); a run cut by the end (forward) or the start (backward) of the array counts."""
+    pad = np.ones(length, dtype=bool)
+    padded = np.concatenate([quiet, pad] if forward else [pad, quiet])
+    total = np.concatenate([[0], np.cumsum(padded)])
+    k = np.arange(len(quiet))
+    return (total[k + length] - total[k] if forward else total[k + length + 1] - total[k + 1]) == length
+
+
 def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, reference_ms: float = 0.0,
-                noise_factor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                noise_factor: float = 0.0, quiet_ms: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """QRS onset and offset around each detection point: the beat's reference is the maximum of ``env`` within
     ``reference_ms`` of the point (the point itself when 0); onset and offset are where ``env`` falls below
     ``fraction`` of that maximum, or below ``noise_factor`` × the median of ``env`` over the lead (capped at
     :data:`QRS_FLOOR_CAP` of the maximum) if that is higher, searching back and forward from the maximum's position,
     up to 150 ms before and 200 ms after the detection point; where ``env`` never falls that low, its lowest point
-    in that search window."""
+    in that search window. With ``quiet_ms`` > 0 the energy must stay below that level for ``quiet_ms`` (or to the
+    end of the search window): a brief dip does not end the complex (the slope, and so the energy, of a wide
+    rounded complex passes through zero at its nadir)."""
     n = len(env)
+    run = max(1, round(quiet_ms * fs / 1000))
     back, fwd = round(0.15 * fs), round(0.20 * fs)
     half = round(reference_ms * fs / 1000)
     floor = noise_factor * float(np.median(env)) if noise_factor > 0 and n else 0.0
@@ -198,13 +212,13 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
         level = max(fraction * env[top], min(floor, QRS_FLOOR_CAP * env[top]))
         # crossings are interpolated between the samples either side of the level; where the energy never falls
         # that low (a P wave or noise next to the complex), the quietest point
-        below = np.flatnonzero(seg[:peak] < level)
+        below = np.flatnonzero(_quiet_runs(seg[:peak] < level, run, forward=False))
         if len(below):
             k = below[-1]
             on[i] = a + k + (level - seg[k]) / (seg[k + 1] - seg[k])
         elif peak > 0:
             on[i] = a + int(np.argmin(seg[:peak]))
-        below = np.flatnonzero(seg[peak:] < level)
+        below = np.flatnonzero(_quiet_runs(seg[peak:] < level, run, forward=True))
         if len(below):
             k = peak + below[0]
             off[i] = a + k - 1 + (seg[k - 1] - level) / (seg[k - 1] - seg[k])
@@ -221,7 +235,7 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
                       wave_min_mv: float = 0.03, qrs_weak_fraction: float = 0.08, t_start_ms: float = 40.0,
                       qrs_bounds_band: str = "broad", qrs_noise_factor: float = 8.0,
                       qrs_neighbour_ms: float = 300.0, p_upright: float = 0.7,
-                      qrs_smooth_ms: float = 16.0) -> Delineation:
+                      qrs_smooth_ms: float = 16.0, qrs_quiet_ms: float = 10.0) -> Delineation:
     """ecgfeat's delineation (the module docstring) of every lead of ``signal`` (n_samples, n_leads), in mV, sampled
     at ``sampling_rate`` Hz. Called through :func:`ecg_delineate` (``method='ecgfeat'``).
 
@@ -241,6 +255,10 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
     qrs_noise_factor : float
         QRS bounds never lie where the bounds energy is below this multiple of its median over the lead (0: off;
         step 2 of the module docstring).
+    qrs_quiet_ms : float, in ms
+        The bounds energy must stay below its level this long for the complex to start or end there (0: the first
+        sample below it, as before schema 11): the slope of a wide rounded complex, and so its energy, passes
+        through zero at its nadir, and the offset was taken there (LUDB 116, V2: 126–140 ms early).
     qrs_weak_fraction : float
         A peak of at least this fraction of the lead's 90th-percentile QRS-energy peak is a beat when it lies 500 ms
         or more from every other beat (see :func:`detect_qrs`).
@@ -316,7 +334,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
             return (x[:, usable] / (np.median(x[:, usable], axis=0) + 1e-12)).sum(axis=1)
 
         qrs = detect_qrs(pooled(env), fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms)
-        on, off = _qrs_bounds(pooled(bounds_env), qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
+        on, off = _qrs_bounds(pooled(bounds_env), qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor,
+                              qrs_quiet_ms)
         common = (qrs, on, off)
     max_beats = 0
     results = []
@@ -326,7 +345,8 @@ def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "
             continue
         if anchors == "lead":
             qrs = detect_qrs(energy[:, j], fs, qrs_weak_fraction, neighbour_ms=qrs_neighbour_ms)
-            on, off = _qrs_bounds(bounds_env[:, j], qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor)
+            on, off = _qrs_bounds(bounds_env[:, j], qrs, fs, qrs_fraction, reference_ms, qrs_noise_factor,
+                                  qrs_quiet_ms)
         else:
             qrs, on, off = common
         results.append(_waves(cleaned[:, j], smooth[:, j], qrs, on, off, fs, max(p_min_mv, 3 * noise[j]),

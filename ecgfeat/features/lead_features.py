@@ -21,8 +21,8 @@ FEATURE_SCHEMA_VERSION = "11"  # 2: T waves located from the median beat; 3: pla
 # cross-validation on LUDB); 10: QRS bounds on the broad band's energy smoothed over 24 ms, not 16 (qrs_smooth_ms
 # 24, qrs_fraction 0.0025, qrs_noise_factor 8, chosen by cross-validation on LUDB); 11: points that do not move with
 # the sampling rate (exact-width centred moving averages, a five-point derivative, windows rounded to the nearest
-# sample, QRS bounds and P offset interpolated between samples; qrs_smooth_ms 16, qrs_fraction 0.001, chosen by
-# cross-validation on LUDB)
+# sample, QRS bounds and P offset interpolated between samples; the QRS bounds energy must stay below its level for
+# 10 ms; qrs_quiet_ms 10, qrs_smooth_ms 16, qrs_fraction 0.001, chosen by cross-validation on LUDB)
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {

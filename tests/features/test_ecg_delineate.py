@@ -347,3 +347,36 @@ def test_derivative_keeps_its_gain_at_low_sampling_rates():
     gain = np.abs(slope).max() / (2 * np.pi * f)
     assert 0.965 <= gain <= 1.0, gain
     assert np.abs(np.gradient(np.sin(2 * np.pi * f * t)) * fs).max() / (2 * np.pi * f) < 0.85
+
+
+def test_a_brief_dip_of_the_energy_does_not_end_the_complex():
+    """The slope of a wide rounded complex passes through zero at its nadir, so its energy dips there: a dip below
+    the level ends the complex unless the energy must stay below it (``quiet_ms``)."""
+    import importlib
+
+    delineator = importlib.import_module("ecgfeat.features.ecg_delineate")
+    fs = 500.0
+    env = np.full(400, 0.01)
+    env[150:260] = 100.0  # the complex: detection point 200
+    env[215:219] = 0.05  # a 4-sample (8 ms) dip at its nadir, below the level 0.1 (fraction 0.001)
+    on, off = delineator._qrs_bounds(env, np.array([200]), fs, 0.001)
+    assert 214 <= off[0] <= 215  # ends at the dip
+    on, off = delineator._qrs_bounds(env, np.array([200]), fs, 0.001, quiet_ms=10.0)
+    assert 259 <= off[0] <= 260 and 149 <= on[0] <= 150
+
+
+def test_qrs_offsets_of_wide_rounded_complexes_are_not_their_nadir(ludb_dir):
+    """LUDB 116, V2: wide QS complexes whose energy dips at the nadir below the lead's energy floor; the offsets
+    came 126-136 ms early (at the nadir) with 16 ms smoothing and no quiet run."""
+    from ecgfeat.features.delineation_scoring import match_points
+    from ecgfeat.records import read_record
+    from ecgfeat.records.ludb import read_annotations
+
+    rec = read_record(ludb_dir / "data" / "116")
+    j = list(rec.leads).index("V2")
+    ann = read_annotations(ludb_dir / "data" / "116", "V2")
+    ref = ann.loc[(ann.wave == "QRS") & (ann.offset >= 0), "offset"].to_numpy()
+    off = ecg_delineate(rec.signal, rec.sampling_rate).lead(j)["qrs_off"]
+    errors_ms, missed, _ = match_points(ref, off[np.isfinite(off)], 0.15 * rec.sampling_rate)
+    errors_ms = errors_ms * 1000 / rec.sampling_rate
+    assert missed == 0 and np.mean(np.abs(errors_ms) <= 40) >= 0.9, np.round(errors_ms)
