@@ -25,7 +25,7 @@ HEART_RATE_RANGE_BPM = (20.0, 300.0)
 #: ms after each R, 15 Hz low-passed) with their median beat. Real leads of the shared sample: 0.35 at the
 #: lowest (0.1th percentile 0.43, median 0.99, 2,997 leads); Gaussian noise leads that the detector finds
 #: "beats" in: 0.06–0.29 (40 trials, 0.05–1 mV); over 200 trials (SD log-uniform in 0.05–1 mV, 10 s at 500 Hz)
-#: the largest is 0.304 and 1 in 200 reaches 0.3 (schema 10: 0.315, 2 in 200), so about 0.5 % of pure-noise leads
+#: the largest is 0.314 and 1 in 200 reaches 0.3 (schema 10: 0.315, 2 in 200), so about 0.5 % of pure-noise leads
 #: pass this check. A template-matching signal-quality index (Orphanidou et al., IEEE JBHI 2015; Li, Mark &
 #: Clifford, Physiol Meas 2008).
 MIN_BEAT_CONSISTENCY = 0.3

@@ -150,10 +150,8 @@ def test_implausible_leads_and_values_are_marked_not_modelled(data_dir):
     assert clean_qc == []
     sig = rec.signal.copy()
     sig[:, 1] *= 1000  # lead II written in µV under a mV header
-    # V3, V4: noise only. Pure noise passes the beat-consistency check in about 1 draw in 200 (MIN_BEAT_CONSISTENCY's
-    # comment); seed 0's V4 is such a draw since schema 11 (consistency 0.32), so seed 1 (0.11 and 0.20)
-    rng = np.random.default_rng(1)
-    for j, sd in ((8, 0.5), (9, 0.05)):
+    rng = np.random.default_rng(0)
+    for j, sd in ((8, 0.5), (9, 0.05)):  # V3, V4: noise only
         sig[:, j] = rng.normal(0, sd, len(sig)).astype(np.float32)
     row, qc = extract_record_features(EcgRecord("X", sig, rec.sampling_rate, rec.leads), log=False)
     problems = {q["lead"]: q["problem"] for q in qc}
