@@ -13,6 +13,7 @@ differences are the result. Scored as in ``bench_delineation_cv.py`` (the conven
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -22,15 +23,17 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy.signal import resample_poly
 
-from ecgfeat.features.delineation_scoring import ScoreAccumulator
-from ecgfeat.features.delineation_tuning import record_scores, timing_summary
-from ecgfeat.features.ecg_delineate import ecg_delineate
-from ecgfeat.paths import shared_dir
-from ecgfeat.records import read_record
-from ecgfeat.records.ludb import read_annotations
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_delineation_cv import FIDUCIAL_ORDER  # noqa: E402
+
+from ecgfeat.features.delineation_scoring import ScoreAccumulator  # noqa: E402
+from ecgfeat.features.delineation_tuning import record_scores, timing_summary  # noqa: E402
+from ecgfeat.features.ecg_delineate import ecg_delineate  # noqa: E402
+from ecgfeat.paths import shared_dir  # noqa: E402
+from ecgfeat.records import read_record  # noqa: E402
+from ecgfeat.records.ludb import read_annotations  # noqa: E402
 
 LUDB_RATE = 500
-FIDUCIAL_ORDER = ["p_on", "p_peak", "p_off", "qrs_on", "r_peak", "qrs_peak", "qrs_off", "t_on", "t_peak", "t_off"]
 
 
 def resampled(signal: np.ndarray, rate: int) -> np.ndarray:
@@ -57,10 +60,11 @@ def score_record(path: Path, rates: list[int]) -> pd.DataFrame:
     parts = []
     for rate in rates:
         d = ecg_delineate(resampled(record.signal.astype(float), rate), float(rate))
+        moved = {lead: moved_annotations(annotations[lead], rate) for lead in record.leads}
         accumulators = [ScoreAccumulator(float(rate), 150.0), ScoreAccumulator(float(rate), 50.0)]
         for acc in accumulators:
             for j, lead in enumerate(record.leads):
-                acc.add("ecgfeat", lead, moved_annotations(annotations[lead], rate), d.lead(j))
+                acc.add("ecgfeat", lead, moved[lead], d.lead(j))
         parts.append(record_scores(path.name, f"{rate} Hz", accumulators))
     return pd.concat(parts, ignore_index=True)
 

@@ -17,10 +17,16 @@ QRS_PEAK, QRS_ON, QRS_OFF, P_ON, P_PEAK, P_OFF, T_PEAK, T_OFF, T_ON, R_PEAK, S_P
 
 
 @numba.njit(cache=True, nogil=True)
-def samples(duration_ms: float, ms: float) -> int:
-    """A duration (ms, ≥ 0) in whole samples, to the nearest: truncating would shorten every window by up to a
+def nearest(x: float) -> int:
+    """The nearest whole sample to ``x`` (≥ 0; halves up): truncating would shorten every window by up to a
     sample, most at low sampling rates (a 15 ms window is 3 samples, 12 ms, at 250 Hz)."""
-    return int(np.floor(duration_ms * ms + 0.5))
+    return int(np.floor(x + 0.5))
+
+
+@numba.njit(cache=True, nogil=True)
+def samples(duration_ms: float, ms: float) -> int:
+    """A duration (ms, ≥ 0) in the nearest whole number of samples."""
+    return nearest(duration_ms * ms)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -124,9 +130,9 @@ def qrs_waves(xc: np.ndarray, qrs: np.ndarray, on: np.ndarray, off: np.ndarray, 
         pts[i, QRS_OFF] = off[i]
         rr_i = float(qrs[i + 1] - qrs[i]) if i + 1 < nb else rr_med
         t_a = f + samples(t_start_ms, ms)
-        t_b = min(q + int(np.floor(min(0.7 * rr_i, 650 * ms) + 0.5)), n - 1)
+        t_b = min(q + nearest(min(0.7 * rr_i, 650 * ms)), n - 1)
         if i + 1 < nb and np.isfinite(on[i + 1]):
-            t_b = min(t_b, int(np.floor(on[i + 1] + 0.5)) - samples(60.0, ms))
+            t_b = min(t_b, nearest(on[i + 1]) - samples(60.0, ms))
         if t_b - t_a > samples(60.0, ms):
             t_win[i, 0], t_win[i, 1] = t_a, t_b
 
@@ -163,7 +169,7 @@ def t_waves(xs: np.ndarray, qrs: np.ndarray, off: np.ndarray, base: np.ndarray, 
         on_a = max(t_a, tp - samples(t_on_window_ms, ms))
         if tp - on_a > 1:
             t_m_on = _steepest(xs, on_a, tp, sign)
-            f_i = int(np.floor(off[i] + 0.5)) if np.isfinite(off[i]) else t_a
+            f_i = nearest(off[i]) if np.isfinite(off[i]) else t_a
             pts[i, T_ON] = trapezium(xs, t_m_on, max(f_i, t_m_on - samples(t_on_ref_ms, ms)))
 
 
@@ -182,9 +188,9 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
     for i in range(len(onset)):
         o = onset[i]
         p_b = o - samples(15.0, ms)
-        p_a = max(0, o - int(np.floor(min(300 * ms, 0.6 * rr_med) + 0.5)))
+        p_a = max(0, o - nearest(min(300 * ms, 0.6 * rr_med)))
         if np.isfinite(prev_t_off):
-            p_a = max(p_a, int(np.floor(prev_t_off + 0.5)) + samples(20.0, ms))
+            p_a = max(p_a, nearest(prev_t_off) + samples(20.0, ms))
         if p_b - p_a > samples(60.0, ms):
             m = p_b - p_a + 1
             step = (xs[p_b] - xs[p_a]) / (m - 1)
