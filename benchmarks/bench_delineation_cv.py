@@ -40,7 +40,7 @@ from ecgfeat.records.ludb import read_annotations
 
 #: ecgfeat's tuned parameters and the values tried, coordinate-wise around the shipped defaults: every combination
 #: of GRID, then of T_ON (the T-onset parameters only move T onset), then QRS_WEAK, QRS_NEIGHBOUR, QRS_QUIET and
-#: P_UPRIGHT, then each of QRS_BOUNDS, each with every other parameter at its shipped default
+#: P_UPRIGHT, then each of QRS_CORE and of QRS_BOUNDS, each with every other parameter at its shipped default
 GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0, 150.0, 200.0)}
 #: 0.3, the main threshold, turns the weak-beat rule off
@@ -50,6 +50,12 @@ QRS_NEIGHBOUR = {"qrs_neighbour_ms": (0.0, 250.0, 300.0, 360.0)}
 #: 0: the QRS bounds at the first sample below their energy level (before schema 11); else the energy must stay below
 #: it this long (ms)
 QRS_QUIET = {"qrs_quiet_ms": (0.0, 6.0, 10.0, 16.0)}
+#: the QRS bounds searched for outside the beat's core (energy fraction of its maximum, longest quiet stretch joined,
+#: least displacement from the window's level of a joined stretch as a fraction of the beat's largest); fraction 0:
+#: from the maximum (before schema 12)
+QRS_CORE = [{"qrs_core_fraction": 0.0}] + [
+    {"qrs_core_fraction": fraction, "qrs_core_gap_ms": gap, "qrs_core_displacement": displacement}
+    for fraction in (0.02, 0.05, 0.1) for gap in (40.0, 60.0) for displacement in (0.2, 0.35)]
 #: 0: the P wave is the larger deviation of either sign (before schema 9)
 P_UPRIGHT = {"p_upright": (0.0, 0.3, 0.5, 0.7, 1.0)}
 #: QRS bounds from the 8-30 Hz QRS energy or from the derivative energy of the whole cleaned band ('broad': slow
@@ -66,7 +72,7 @@ QRS_BOUNDS += [{"qrs_bounds_band": "broad", "qrs_smooth_ms": smooth, "qrs_fracti
                for smooth in (24.0, 32.0) for fraction in (0.001, 0.0025, 0.005) for noise in (3.0, 5.0, 8.0, 12.0)]
 SHIPPED = {name: inspect.signature(delineate_ecgfeat).parameters[name].default
            for name in dict.fromkeys([*GRID, *T_ON, *QRS_WEAK, *QRS_NEIGHBOUR, *QRS_QUIET, *P_UPRIGHT,
-                                      *QRS_BOUNDS[0]])}
+                                      *QRS_CORE[1], *QRS_BOUNDS[0]])}
 
 
 def _name(params: dict) -> str:
@@ -96,6 +102,7 @@ def _candidates() -> dict[str, dict]:
     grid = []
     for varied in (GRID, T_ON, QRS_WEAK, QRS_NEIGHBOUR, QRS_QUIET, P_UPRIGHT):
         grid += [{**SHIPPED, **dict(zip(varied, values))} for values in itertools.product(*varied.values())]
+    grid += [{**SHIPPED, **core} for core in QRS_CORE]
     grid += [{**SHIPPED, **pair} for pair in QRS_BOUNDS]
     named = {_name(params): params for params in grid}
     assert DEFAULTS in named, "the shipped defaults must be among the candidates"

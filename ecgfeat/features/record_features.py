@@ -22,12 +22,12 @@ MAX_LEAD_RANGE_MV = 30.0
 #: A lead whose heart rate falls outside this range is unusable: its beat detection failed (bpm).
 HEART_RATE_RANGE_BPM = (20.0, 300.0)
 #: Beat consistency below this makes a lead unusable: the median correlation of its beats (250 ms before to 450
-#: ms after each R, 15 Hz low-passed) with their median beat. Real leads of the shared sample: 0.35 at the
-#: lowest (0.1th percentile 0.43, median 0.99, 2,997 leads); Gaussian noise leads that the detector finds
-#: "beats" in: 0.06–0.29 (40 trials, 0.05–1 mV); over 200 trials (SD log-uniform in 0.05–1 mV, 10 s at 500 Hz)
-#: the largest is 0.314 and 1 in 200 reaches 0.3 (schema 10: 0.315, 2 in 200), so about 0.5 % of pure-noise leads
-#: pass this check. A template-matching signal-quality index (Orphanidou et al., IEEE JBHI 2015; Li, Mark &
-#: Clifford, Physiol Meas 2008).
+#: ms after each R, 15 Hz low-passed) with their median beat. Real leads of the shared sample (schema 12, 2,997
+#: leads): 0.21 for one (JS20019 aVL, flagged), then 0.39 (0.1th percentile 0.43, median 0.99); Gaussian noise
+#: leads that the detector finds "beats" in: over 200 trials (SD log-uniform in 0.05–1 mV, 10 s at 500 Hz)
+#: 0.06–0.314, and 1 in 200 reaches 0.3 (the same at schema 11; schema 10: 0.315, 2 in 200), so about 0.5 % of
+#: pure-noise leads pass this check. A template-matching signal-quality index (Orphanidou et al., IEEE JBHI 2015;
+#: Li, Mark & Clifford, Physiol Meas 2008).
 MIN_BEAT_CONSISTENCY = 0.3
 #: Physiological ranges of single features; a value outside becomes NaN with a QC row (units as named).
 FEATURE_RANGES: dict[str, tuple[float, float]] = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ecgfeat.features.ecg_delineate import ecg_delineate
 from ecgfeat.features.simulate import BeatShape, simulate_beat_train
@@ -223,9 +224,13 @@ def test_qrs_noise_factor_must_not_be_negative():
         ecg_delineate(np.zeros((5000, 1)), FS, qrs_noise_factor=-1.0)
     with pytest.raises(ValueError, match="qrs_smooth_ms"):
         ecg_delineate(np.zeros((5000, 1)), FS, qrs_smooth_ms=0.0)
-    for name in ("qrs_neighbour_ms", "p_upright"):
+    for name in ("qrs_neighbour_ms", "p_upright", "qrs_quiet_ms", "qrs_core_fraction", "qrs_core_gap_ms",
+                 "qrs_core_displacement"):
         with pytest.raises(ValueError, match=name):
             ecg_delineate(np.zeros((5000, 1)), FS, **{name: -1.0})
+    for name in ("qrs_core_fraction", "qrs_core_displacement"):
+        with pytest.raises(ValueError, match=name):
+            ecg_delineate(np.zeros((5000, 1)), FS, **{name: 1.5})
 
 
 def test_qrs_bounds_bracket_every_beat_of_noisy_real_leads(data_dir):
@@ -378,5 +383,47 @@ def test_qrs_offsets_of_wide_rounded_complexes_are_not_their_nadir(ludb_dir):
     ref = ann.loc[(ann.wave == "QRS") & (ann.offset >= 0), "offset"].to_numpy()
     off = ecg_delineate(rec.signal, rec.sampling_rate).lead(j)["qrs_off"]
     errors_ms, missed, _ = match_points(ref, off[np.isfinite(off)], 0.15 * rec.sampling_rate)
+    errors_ms = errors_ms * 1000 / rec.sampling_rate
+    assert missed == 0 and np.mean(np.abs(errors_ms) <= 40) >= 0.9, np.round(errors_ms)
+
+
+def test_a_plateau_inside_the_complex_does_not_end_it():
+    """A wide complex whose slope stays low for longer than the quiet run at a flat top (a slurred, notched R wave):
+    the energy rises again to a fifth of its peak 20 ms further out, so that part belongs to the complex
+    (``core_fraction``, ``core_gap_ms``); a P wave's energy (0.4 % of the peak) beyond the gap does not."""
+    import importlib
+
+    delineator = importlib.import_module("ecgfeat.features.ecg_delineate")
+    fs = 500.0
+    env = np.full(500, 0.001)
+    env[180:260] = 100.0  # the complex's steep part: detection point 200
+    env[170:180] = 0.5  # a 20 ms plateau at the top of the slurred upstroke, below the level 1 (fraction 0.01)
+    env[150:170] = 20.0  # the slurred upstroke
+    env[128:140] = 0.4  # a P wave 20 ms before the upstroke, inside the 150 ms search window
+    on, off = delineator._qrs_bounds(env, np.array([200]), fs, 0.01, quiet_ms=10.0)
+    assert 179 <= on[0] <= 180  # the plateau ends the complex
+    on, off = delineator._qrs_bounds(env, np.array([200]), fs, 0.01, quiet_ms=10.0, core_fraction=0.05,
+                                     core_gap_ms=30.0)
+    assert 149 <= on[0] <= 150 and 259 <= off[0] <= 260
+    on, _ = delineator._qrs_bounds(env, np.array([200]), fs, 0.01, quiet_ms=10.0, core_fraction=0.05,
+                                   core_gap_ms=10.0)
+    assert 179 <= on[0] <= 180  # a gap longer than core_gap_ms separates the parts
+
+
+@pytest.mark.parametrize("record, lead, point", [("116", "V6", "qrs_on"), ("108", "I", "qrs_off")])
+def test_qrs_bounds_reach_past_a_flat_extremum(ludb_dir, record, lead, point):
+    """LUDB 116 V6 (slurred, notched R waves: the onset was placed at the R wave's flat top, ~50 ms late) and LUDB 108
+    I (a flat S trough, then a slurred return: the offset was placed in the trough, ~40 ms early)."""
+    from ecgfeat.features.delineation_scoring import match_points
+    from ecgfeat.records import read_record
+    from ecgfeat.records.ludb import read_annotations
+
+    rec = read_record(ludb_dir / "data" / record)
+    j = list(rec.leads).index(lead)
+    ann = read_annotations(ludb_dir / "data" / record, lead)
+    column = "onset" if point == "qrs_on" else "offset"
+    ref = ann.loc[(ann.wave == "QRS") & (ann[column] >= 0), column].to_numpy()
+    found = ecg_delineate(rec.signal, rec.sampling_rate).lead(j)[point]
+    errors_ms, missed, _ = match_points(ref, found[np.isfinite(found)], 0.15 * rec.sampling_rate)
     errors_ms = errors_ms * 1000 / rec.sampling_rate
     assert missed == 0 and np.mean(np.abs(errors_ms) <= 40) >= 0.9, np.round(errors_ms)
