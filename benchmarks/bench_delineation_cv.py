@@ -7,7 +7,8 @@ among them) and scored at 150 ms, at 50 ms and at the CSE tolerances (P on/off, 
 the candidate with the best mean F1 over the other folds' records is applied to the fold's records
 (:func:`ecgfeat.features.delineation_tuning.cross_validate_choice`); only those out-of-fold scores are printed
 for ecgfeat. The shipped defaults scored on all records (in-sample) are printed too, to show the optimism.
-Stock methods' scores are cached per record under ``<out>/delineation_cache`` (keyed by method and version).
+Stock methods' points are cached per record under ``<out>/delineation_cache`` (keyed by method and version) and
+scored afresh in every run.
 
 ECGdeli is GPL-3.0 and never an ecgfeat dependency: for its two arms (``ecgdeli``, the port's default
 bug-compatible fidelity, and ``ecgdeli-fixed``) install it into this environment first with
@@ -29,7 +30,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ecgfeat._constants import LEADS
-from ecgfeat.features.delineation_scoring import CSE_TOLERANCES_MS, ScoreAccumulator
+from ecgfeat.features.delineation_scoring import CSE_TOLERANCES_MS, UNANNOTATED_REACH_MS, ScoreAccumulator
 from ecgfeat.features.delineation_tuning import (cross_validate_choice, mean_f1, record_folds, record_scores,
                                                 timing_summary)
 from ecgfeat.features.ecg_delineate import delineate_ecgfeat, ecg_delineate
@@ -90,9 +91,10 @@ CONSENSUS = "ecgfeat consensus (out of fold)"
 CONVENTIONS = (
     "Scoring conventions: annotations and detections matched one to one, closest pairs first, within the tolerance; "
     "scored only inside each lead's annotated window (an unmatched detection outside it is not a false positive; "
-    "one just outside may match an edge annotation); every annotated QRS counts as a complex, with or without an "
-    "annotated onset, so a detection there is never a false positive; r_peak and qrs_peak (the complex's largest "
-    "deflection) are both scored against LUDB's QRS peak; error = detection - annotation (ms); bias = mean error, "
+    "one just outside may match an edge annotation); LUDB leaves some boundaries of annotated waves unmarked: an "
+    "unmatched detection of such a point whose nearest wave of its type lacks it (within "
+    f"{UNANNOTATED_REACH_MS:g} ms of that wave's marked points) is not scored; r_peak and qrs_peak (the complex's "
+    "largest deflection) are both scored against LUDB's QRS peak; error = detection - annotation (ms); bias = mean error, "
     "SD with ddof 1, p95 = 95th percentile of |error| over matches; F1 = 2 TP / (2 TP + FN + FP) from counts "
     "summed over records and leads. CSE tolerances (ms): "
     + ", ".join(f"{k} {v}" for k, v in CSE_TOLERANCES_MS.items()) + ".")
@@ -136,7 +138,7 @@ def _stock_version(method: str) -> str:
 
 
 def score_record(path: Path, stock: list[str], cache: Path) -> pd.DataFrame:
-    """Scores of one record for every ecgfeat candidate and every stock method (stock ones from the cache)."""
+    """Scores of one record for every ecgfeat candidate and every stock method (stock points from the cache)."""
     warnings.simplefilter("ignore")
     rec = read_record(path)
     fs = rec.sampling_rate
@@ -147,14 +149,14 @@ def score_record(path: Path, stock: list[str], cache: Path) -> pd.DataFrame:
         d = ecg_delineate(signal, fs, method="ecgfeat", **params)
         parts.append(_score(path, candidate, fs, annotations, [d.lead(j) for j in range(len(LEADS))]))
     for method in stock:
-        file = cache / f"{method}-{_stock_version(method)}" / f"{path.name}.pkl"
+        file = cache / f"{method}-{_stock_version(method)}-points" / f"{path.name}.pkl"
         if file.exists():
-            parts.append(pd.read_pickle(file))
-            continue
-        scored = _score(path, method, fs, annotations, _stock_detections(signal, fs, method))
-        file.parent.mkdir(parents=True, exist_ok=True)
-        scored.to_pickle(file)
-        parts.append(scored)
+            detections = pd.read_pickle(file)
+        else:
+            detections = _stock_detections(signal, fs, method)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            pd.to_pickle(detections, file)
+        parts.append(_score(path, method, fs, annotations, detections))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -3,7 +3,8 @@
 For each fiducial kind, annotations and detections are matched one to one, closest pairs first, within a
 tolerance (default 150 ms). LUDB annotates only the middle of each record, so scoring stays inside each
 lead's annotated window [first annotated sample, last annotated sample]: detections up to one tolerance
-outside it may match an annotation at its edge, but unmatched detections outside it are not false positives.
+outside it may match an annotation at its edge, but unmatched detections outside it are not false positives. Nor
+is an unmatched detection at a wave LUDB annotated without that point (:data:`UNANNOTATED_REACH_MS`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ FIDUCIALS = {"p_on": ("P", "onset"), "p_peak": ("P", "peak"), "p_off": ("P", "of
 #: CSE tolerances (ms): two standard deviations of the CSE referees' own spread for the boundaries they rated, the
 #: limits delineators are usually judged against (as tabulated by Martínez et al., IEEE TBME 2004, "2 s_CSE").
 CSE_TOLERANCES_MS = {"p_on": 10.2, "p_off": 12.7, "qrs_on": 6.5, "qrs_off": 11.6, "t_off": 30.6}
+#: LUDB leaves some boundaries of an annotated wave unmarked (onset or offset -1): an unmatched detection of that
+#: point whose nearest wave of the type is such a wave, within this distance (ms) of its marked points, is not
+#: scored (it can be neither right nor wrong)
+UNANNOTATED_REACH_MS = 150.0
 
 
 def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float,
@@ -81,13 +86,28 @@ class ScoreAccumulator:
             det = np.asarray(detections.get(name, []), float)
             det = det[np.isfinite(det) & (det >= lo - tol) & (det <= hi + tol)]
             # a detection just outside the window may match an edge annotation, but an unmatched one there
-            # is not a false positive: nothing outside the window was annotated
-            errs, fn, fp = match_points(ref, det, tol, counted=(det >= lo) & (det <= hi))
+            # is not a false positive: nothing outside the window was annotated; nor is one at a wave annotated
+            # without this point
+            counted = (det >= lo) & (det <= hi) & ~self._at_unannotated(det, annotations, wave, kind)
+            errs, fn, fp = match_points(ref, det, tol, counted=counted)
             acc = self.rows.setdefault((method, name, lead), [[], 0, 0, 0])
             acc[0].extend((errs * 1000 / self.sampling_rate).tolist())
             acc[1] += len(errs)
             acc[2] += fn
             acc[3] += fp
+
+    def _at_unannotated(self, det: np.ndarray, annotations: pd.DataFrame, wave: str, kind: str) -> np.ndarray:
+        """Whether each detection lies at a ``wave`` annotated without its ``kind`` point: that wave is the nearest
+        of its type (by its annotated points) and within :data:`UNANNOTATED_REACH_MS` of them."""
+        rows = annotations[annotations["wave"] == wave]
+        points = rows[["onset", "peak", "offset"]].to_numpy(float)
+        points[points < 0] = np.inf
+        if not len(det) or not len(points) or not (rows[kind] < 0).any():
+            return np.zeros(len(det), bool)
+        distance = np.abs(det[:, None, None] - points[None, :, :]).min(axis=2)  # detections × waves
+        nearest = np.argmin(distance, axis=1)
+        reach = UNANNOTATED_REACH_MS * self.sampling_rate / 1000
+        return (rows[kind].to_numpy()[nearest] < 0) & (distance[np.arange(len(det)), nearest] <= reach)
 
     def summary(self, by_lead: bool = False) -> pd.DataFrame:
         """Sensitivity, PPV (%), mean and SD of the error (ms) per method and fiducial (and lead)."""

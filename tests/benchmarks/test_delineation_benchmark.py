@@ -26,7 +26,7 @@ def test_cross_validated_delineation_benchmark_runs_on_ludb(ludb_dir, tmp_path):
         assert {"p_on", "qrs_on", "r_peak", "qrs_off", "t_on", "t_peak", "t_off"} <= set(part.fiducial), method
     ours = table[(table.candidate == "ecgfeat (out of fold)") & (table.tolerance == "150 ms")].set_index("fiducial")
     assert ours.loc["qrs_peak", "sensitivity_pct"] > 95  # 4 clean records: the detector finds their beats
-    assert any((tmp_path / "delineation_cache").rglob("*.pkl"))  # stock scores cached per record
+    assert any((tmp_path / "delineation_cache").rglob("*.pkl"))  # stock points cached per record
 
 
 def test_ecgdeli_arm_says_how_to_install_it(monkeypatch):
