@@ -66,7 +66,7 @@ from scipy.signal import find_peaks
 
 from .delineation import POINTS, Delineation, lead_usable
 from .ecg_clean import bandpass, ecg_clean
-from .ecg_delineate_beats import p_waves, qrs_waves, t_waves
+from .ecg_delineate_beats import p_waves, qrs_bounds, qrs_waves, t_waves
 from .ecg_delineate_neurokit import NEUROKIT_METHODS, delineate_neurokit
 
 
@@ -180,34 +180,6 @@ def _weak_neighbours(positions: np.ndarray, heights: np.ndarray, window: float) 
 QRS_FLOOR_CAP = 0.02
 
 
-def _quiet_runs(quiet: np.ndarray, length: int, forward: bool) -> np.ndarray:
-    """True at each index where a run of at least ``length`` True values of ``quiet`` starts (``forward``) or ends
-    (backward); a run cut by the end (forward) or the start (backward) of the array counts."""
-    pad = np.ones(length, dtype=bool)
-    padded = np.concatenate([quiet, pad] if forward else [pad, quiet])
-    total = np.concatenate([[0], np.cumsum(padded)])
-    k = np.arange(len(quiet))
-    return (total[k + length] - total[k] if forward else total[k + length + 1] - total[k + 1]) == length
-
-
-def _core_extent(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int) -> tuple[int, int]:
-    """First and last index of the beat's core: the ``strong`` samples reached from ``peak`` across runs of at most
-    ``gap`` other samples that are all ``bridge`` samples (``peak`` itself always belongs)."""
-    index = np.flatnonzero(strong)
-    blocked = np.concatenate([[0], np.cumsum(~bridge)])  # non-bridge samples before each index
-
-    def joined(left: np.ndarray, right: np.ndarray) -> np.ndarray:  # can the run between left and right be crossed?
-        return (right - left <= gap + 1) & (blocked[right] - blocked[left + 1] == 0)
-
-    before = np.append(index[index < peak], peak)
-    breaks = np.flatnonzero(~joined(before[:-1], before[1:]))
-    first = int(before[breaks[-1] + 1] if len(breaks) else before[0])
-    after = np.insert(index[index > peak], 0, peak)
-    breaks = np.flatnonzero(~joined(after[:-1], after[1:]))
-    last = int(after[breaks[0]] if len(breaks) else after[-1])
-    return first, last
-
-
 def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, reference_ms: float = 0.0,
                 noise_factor: float = 0.0, quiet_ms: float = 0.0, core_fraction: float = 0.0,
                 core_gap_ms: float = 0.0, signal: np.ndarray | None = None,
@@ -229,52 +201,13 @@ def _qrs_bounds(env: np.ndarray, qrs: np.ndarray, fs: float, fraction: float, re
     for beats common to several leads) bridges where at least half of its leads do. Where no bound lies beyond the
     core within the search window, the search starts from the maximum on that side."""
     n = len(env)
-    gap = round(core_gap_ms * fs / 1000)
-    run = max(1, round(quiet_ms * fs / 1000))
-    back, fwd = round(0.15 * fs), round(0.20 * fs)
-    half = round(reference_ms * fs / 1000)
     floor = noise_factor * float(np.median(env)) if noise_factor > 0 and n else 0.0
-    on = np.full(len(qrs), np.nan)
-    off = np.full(len(qrs), np.nan)
-    for i, q in enumerate(qrs):
-        a, b = max(0, q - back), min(n, q + fwd + 1)
-        seg = env[a:b]
-        lo = max(0, q - half)
-        top = lo + int(np.argmax(env[lo:q + half + 1])) if half else q
-        peak = top - a
-        level = max(fraction * env[top], min(floor, QRS_FLOOR_CAP * env[top]))
-        if core_fraction > 0:
-            if signal is not None and core_displacement > 0:
-                window = signal[a:b].reshape(b - a, -1)
-                deviation = np.abs(window - np.median(window, axis=0))
-                bridge = (deviation >= core_displacement * deviation.max(axis=0)).mean(axis=1) >= 0.5
-            else:
-                bridge = np.ones(len(seg), dtype=bool)
-            first, last = _core_extent(seg >= core_fraction * env[top], bridge, peak, gap)
-        else:
-            first, last = peak, peak
-        # crossings are interpolated between the samples either side of the level; where the energy never falls
-        # that low (a P wave or noise next to the complex), the quietest point
-        quiet = seg < level
-        below = np.flatnonzero(_quiet_runs(quiet[:first], run, forward=False))
-        if not len(below) and first < peak:  # the core reaches the search window's start: from the maximum instead
-            first = peak
-            below = np.flatnonzero(_quiet_runs(quiet[:first], run, forward=False))
-        if len(below):
-            k = below[-1]
-            on[i] = a + k + (level - seg[k]) / (seg[k + 1] - seg[k])
-        elif first > 0:
-            on[i] = a + int(np.argmin(seg[:first]))
-        below = np.flatnonzero(_quiet_runs(quiet[last:], run, forward=True))
-        if not len(below) and last > peak:  # the core reaches the search window's end
-            last = peak
-            below = np.flatnonzero(_quiet_runs(quiet[last:], run, forward=True))
-        if len(below):
-            k = last + below[0]
-            off[i] = a + k - 1 + (seg[k - 1] - level) / (seg[k - 1] - seg[k])
-        elif len(seg) > last + 1:
-            off[i] = a + last + int(np.argmin(seg[last:]))
-    return on, off
+    use_signal = signal is not None and core_displacement > 0
+    lead = np.asarray(signal, dtype=np.float64).reshape(n, -1) if use_signal else np.zeros((0, 1))
+    return qrs_bounds(np.ascontiguousarray(env, dtype=np.float64), np.asarray(qrs, dtype=np.int64), lead,
+                      round(0.15 * fs), round(0.20 * fs), round(reference_ms * fs / 1000), floor, fraction,
+                      QRS_FLOOR_CAP, max(1, round(quiet_ms * fs / 1000)), core_fraction,
+                      round(core_gap_ms * fs / 1000), core_displacement if use_signal else 0.0)
 
 
 def delineate_ecgfeat(signal: np.ndarray, sampling_rate: float, anchors: str = "lead",

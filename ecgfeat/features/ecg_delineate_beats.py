@@ -1,4 +1,4 @@
-"""The per-beat steps of ecgfeat's delineator (:mod:`ecgfeat.features.ecg_delineate`, steps 3–5), compiled with numba.
+"""The per-beat steps of ecgfeat's delineator (:mod:`ecgfeat.features.ecg_delineate`, steps 2–5), compiled with numba.
 
 Each function walks the beats of one lead. Positions are sample indices into the lead; ``ms`` is samples per
 millisecond. The methods are described in the delineator's module docstring; these loops are its only
@@ -232,3 +232,131 @@ def p_waves(xs: np.ndarray, onset: np.ndarray, rr_med: float, p_min: float, ms: 
                 pts[i, P_OFF] = p_a + end
         if np.isfinite(pts[i, T_OFF]):
             prev_t_off = pts[i, T_OFF]
+
+
+@numba.njit(cache=True, nogil=True)
+def _bridge(window: np.ndarray, displacement: float) -> np.ndarray:
+    """Per sample of ``window`` (samples × leads): whether at least half of the leads lie at least ``displacement``
+    × their largest deviation from their median."""
+    n, n_leads = window.shape
+    count = np.zeros(n, dtype=np.int64)
+    for c in range(n_leads):
+        column = window[:, c].copy()
+        deviation = np.abs(column - np.median(column))
+        limit = displacement * deviation.max()
+        for k in range(n):
+            if deviation[k] >= limit:
+                count[k] += 1
+    return 2 * count >= n_leads
+
+
+@numba.njit(cache=True, nogil=True)
+def _core_first(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int) -> int:
+    """First index of the beat's core: the ``strong`` samples reached back from ``peak`` across runs of at most
+    ``gap`` other samples, all of them ``bridge`` samples."""
+    current = peak
+    for j in range(peak - 1, -1, -1):
+        if current - j > gap + 1:
+            break
+        if strong[j]:
+            current = j
+        elif not bridge[j]:
+            break
+    return current
+
+
+@numba.njit(cache=True, nogil=True)
+def _core_last(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int) -> int:
+    """Last index of the beat's core (:func:`_core_first`, forward)."""
+    current = peak
+    for j in range(peak + 1, len(strong)):
+        if j - current > gap + 1:
+            break
+        if strong[j]:
+            current = j
+        elif not bridge[j]:
+            break
+    return current
+
+
+@numba.njit(cache=True, nogil=True)
+def _quiet_end_before(quiet: np.ndarray, stop: int, run: int) -> int:
+    """The last index k < ``stop`` where ``run`` quiet samples end (quiet[k − run + 1 … k], the samples before index
+    0 counting as quiet); -1 if none."""
+    for k in range(stop - 1, -1, -1):
+        if not quiet[k]:
+            continue
+        ok = True
+        for m in range(max(0, k - run + 1), k):
+            if not quiet[m]:
+                ok = False
+                break
+        if ok:
+            return k
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _quiet_start_after(quiet: np.ndarray, start: int, run: int) -> int:
+    """The first index k ≥ ``start`` where ``run`` quiet samples start (the samples after the end counting as
+    quiet); -1 if none."""
+    for k in range(start, len(quiet)):
+        if not quiet[k]:
+            continue
+        ok = True
+        for m in range(k + 1, min(len(quiet), k + run)):
+            if not quiet[m]:
+                ok = False
+                break
+        if ok:
+            return k
+    return -1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def qrs_bounds(env: np.ndarray, qrs: np.ndarray, signal: np.ndarray, back: int, fwd: int, half: int, floor: float,
+               fraction: float, cap: float, run: int, core_fraction: float, gap: int,
+               displacement: float) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2 of the delineator for one energy signal ``env`` (see ``ecg_delineate._qrs_bounds``): QRS onset and
+    offset around each detection point of ``qrs``, interpolated between samples; ``signal`` (samples × leads) gives
+    the core's bridges when ``displacement`` > 0. Window lengths are in samples."""
+    n = len(env)
+    on = np.full(len(qrs), np.nan)
+    off = np.full(len(qrs), np.nan)
+    for i in range(len(qrs)):
+        q = qrs[i]
+        a, b = max(0, q - back), min(n, q + fwd + 1)
+        seg = env[a:b]
+        top = q
+        if half > 0:
+            lo, hi = max(0, q - half), min(n, q + half + 1)
+            top = lo + int(np.argmax(env[lo:hi]))
+        peak = top - a
+        level = max(fraction * env[top], min(floor, cap * env[top]))
+        first, last = peak, peak
+        if core_fraction > 0:
+            strong = seg >= core_fraction * env[top]
+            if displacement > 0:
+                bridge = _bridge(signal[a:b], displacement)
+            else:
+                bridge = np.ones(len(seg), dtype=np.bool_)
+            first = _core_first(strong, bridge, peak, gap)
+            last = _core_last(strong, bridge, peak, gap)
+        quiet = seg < level
+        k = _quiet_end_before(quiet, first, run)
+        if k < 0 and first < peak:  # the core reaches the search window's start: from the maximum instead
+            first = peak
+            k = _quiet_end_before(quiet, first, run)
+        if k >= 0:
+            on[i] = a + k + (level - seg[k]) / (seg[k + 1] - seg[k])
+        elif first > 0:
+            on[i] = a + int(np.argmin(seg[:first]))
+        k = _quiet_start_after(quiet, last, run)
+        if k < 0 and last > peak:  # the core reaches the search window's end
+            last = peak
+            k = _quiet_start_after(quiet, last, run)
+        if k >= 0:
+            off[i] = a + k - 1 + (seg[k - 1] - level) / (seg[k - 1] - seg[k])
+        elif len(seg) > last + 1:
+            off[i] = a + last + int(np.argmin(seg[last:]))
+    return on, off

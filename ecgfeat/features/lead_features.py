@@ -65,19 +65,34 @@ FEATURES: dict[str, tuple[str, str]] = {
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 
 
-def _med(a) -> float:
-    a = np.asarray(a, float)
-    a = a[np.isfinite(a)]
-    return float(np.median(a)) if len(a) else np.nan
+def _sorted_finite(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column of ``columns`` (beats × k) sorted with its non-finite values last, and its count of finite
+    values."""
+    columns = np.where(np.isfinite(columns), columns, np.nan)
+    return np.sort(columns, axis=0), np.isfinite(columns).sum(axis=0)
 
 
-def _iqr(a) -> float:
-    a = np.asarray(a, float)
-    a = a[np.isfinite(a)]
-    if len(a) < 2:
-        return np.nan
-    q1, q3 = np.percentile(a, [25, 75])
-    return float(q3 - q1)
+def _medians(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Per column, the median of its finite values (:func:`_sorted_finite`); NaN where it has none."""
+    cols = np.arange(ordered.shape[1])
+    upper = ordered[np.minimum(count // 2, len(ordered) - 1), cols]
+    lower = ordered[np.maximum(count - 1, 0) // 2, cols]
+    return np.where(count > 0, np.where(count % 2 == 1, upper, (lower + upper) / 2), np.nan)
+
+
+def _iqrs(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Per column, the interquartile range of its finite values (linear interpolation, as ``np.percentile``); NaN
+    with fewer than 2."""
+    cols = np.arange(ordered.shape[1])
+    quartiles = []
+    for q in (0.25, 0.75):
+        position = q * (np.maximum(count, 1) - 1)
+        lo = np.floor(position).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(count, 1) - 1)
+        t = position - lo
+        a, b = ordered[lo, cols], ordered[hi, cols]
+        quartiles.append(np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t))
+    return np.where(count >= 2, quartiles[1] - quartiles[0], np.nan)
 
 
 def _level_at(x: np.ndarray, positions: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -89,8 +104,18 @@ def _level_at(x: np.ndarray, positions: np.ndarray, base: np.ndarray) -> np.ndar
     return out
 
 
-def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
-    """Features of lead ``j`` of delineation ``d``; ``raw`` is that lead's unfiltered signal (mV).
+def baseline_wander(raw: np.ndarray, sampling_rate: float) -> np.ndarray:
+    """Standard deviation (mV) of each column of ``raw`` (samples × leads, unfiltered, mV) below 0.5 Hz, its
+    missing samples set to its median: the ``baseline_wander_mv`` feature of every lead in one filter call."""
+    raw = np.asarray(raw, dtype=np.float64).reshape(len(raw), -1)
+    finite = np.where(np.isfinite(raw), raw, np.nanmedian(raw, axis=0))
+    return np.std(bandpass(finite, sampling_rate, None, 0.5), axis=0)
+
+
+def lead_features(d: Delineation, j: int, raw: np.ndarray, baseline_wander_mv: float | None = None
+                  ) -> dict[str, float]:
+    """Features of lead ``j`` of delineation ``d``; ``raw`` is that lead's unfiltered signal (mV), used only for
+    ``baseline_wander_mv`` when that is not given (:func:`baseline_wander`, computed for all leads at once).
 
     Returns a dict over :data:`FEATURE_NAMES` (NaN where a wave was not found).
     """
@@ -104,8 +129,8 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     noise = 1.4826 * float(np.median(np.abs(xc - xs)))
     out["noise_mv"] = noise
 
-    finite = np.where(np.isfinite(raw), raw, np.nanmedian(raw))
-    out["baseline_wander_mv"] = float(np.std(bandpass(finite, fs, None, 0.5)))
+    out["baseline_wander_mv"] = float(baseline_wander(raw, fs)[0] if baseline_wander_mv is None
+                                      else baseline_wander_mv)
     out["n_beats"] = float(nb)
     if nb == 0:
         return out
@@ -124,15 +149,21 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
     with np.errstate(invalid="ignore", divide="ignore"):
         qtc = qt / np.sqrt(rr_before / 1000.0)
         rs = np.minimum(ra / np.maximum(np.abs(sa), 0.01), 50.0)
-    out.update({
-        "p_amp_mv": _med(p_amp), "q_amp_mv": _med(qa), "r_amp_mv": _med(ra), "s_amp_mv": _med(sa),
-        "t_amp_mv": _med(t_amp), "p_dur_ms": _med((p_off - p_on) * to_ms), "pr_ms": _med((on - p_on) * to_ms),
-        "qrs_dur_ms": _med(qrs_dur), "qt_ms": _med(qt), "qtc_ms": _med(qtc), "st_level_mv": _med(st),
-        "t_area_mvms": _med(tarea), "t_polarity": _med(np.sign(t_amp)), "rs_ratio": _med(rs),
-        "qrs_area_mvms": _med(qarea), "qrs_abs_area_mvms": _med(qabs), "qrs_notches": _med(notches),
-        "qrs_dur_ms_iqr": _iqr(qrs_dur), "qt_ms_iqr": _iqr(qt), "r_amp_mv_iqr": _iqr(ra),
-        "t_amp_mv_iqr": _iqr(t_amp), "p_presence": float(np.isfinite(pp).mean()),
-    })
+    # one sort for every per-beat median and interquartile range (a median per call costs more than the sort)
+    per_beat = {"p_amp_mv": p_amp, "q_amp_mv": qa, "r_amp_mv": ra, "s_amp_mv": sa, "t_amp_mv": t_amp,
+                "p_dur_ms": (p_off - p_on) * to_ms, "pr_ms": (on - p_on) * to_ms, "qrs_dur_ms": qrs_dur, "qt_ms": qt,
+                "qtc_ms": qtc, "st_level_mv": st, "t_area_mvms": tarea, "t_polarity": np.sign(t_amp),
+                "rs_ratio": rs, "qrs_area_mvms": qarea, "qrs_abs_area_mvms": qabs, "qrs_notches": notches,
+                "p2p": p2p}
+    ordered, count = _sorted_finite(np.column_stack(list(per_beat.values())))
+    medians = dict(zip(per_beat, _medians(ordered, count).tolist()))
+    spread = ["qrs_dur_ms", "qt_ms", "r_amp_mv", "t_amp_mv"]
+    columns = [list(per_beat).index(name) for name in spread]
+    iqrs = _iqrs(ordered[:, columns], count[columns]).tolist()
+    p2p_med = medians.pop("p2p")
+    out.update(medians)
+    out.update({f"{name}_iqr": value for name, value in zip(spread, iqrs)})
+    out["p_presence"] = float(np.isfinite(pp).mean())
     if len(rr):
         rr_med = float(np.median(rr))
         out.update({
@@ -141,6 +172,5 @@ def lead_features(d: Delineation, j: int, raw: np.ndarray) -> dict[str, float]:
             "rr_irregularity": float(np.median(np.abs(np.diff(rr))) / rr_med) if len(rr) > 1 else np.nan,
             "hr_bpm": 60000.0 / rr_med,
         })
-    p2p_med = _med(p2p)
     out["snr_db"] = float(20 * np.log10(p2p_med / noise)) if noise > 0 and np.isfinite(p2p_med) else np.nan
     return out

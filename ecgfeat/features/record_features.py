@@ -10,7 +10,7 @@ from .._constants import LEADS
 from ..records.record import EcgRecord
 from ..records.resample import resample_signal
 from .ecg_delineate import check_delineation, ecg_delineate, lead_usable
-from .lead_features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, lead_features
+from .lead_features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, baseline_wander, lead_features
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,9 @@ def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureCo
     x = signal[:, cols].astype(np.float64) if cols else np.zeros((signal.shape[0], 0))
     usable = np.array([lead_usable(x[:, j]) for j in range(x.shape[1])], dtype=bool)
     d = ecg_delineate(x, fs, method=config.method, anchors=config.anchors)
+    wander = np.full(x.shape[1], np.nan)
+    if usable.any():
+        wander[usable] = baseline_wander(x[:, usable], fs)
     row = dict.fromkeys(feature_columns(config.leads), np.nan)
     qc: list[dict] = []
 
@@ -158,7 +161,7 @@ def extract_record_features(record: EcgRecord, config: FeatureConfig = FeatureCo
                           "or failed detection")
             continue
         try:
-            feats = lead_features(d, j, x[:, j])
+            feats = lead_features(d, j, x[:, j], baseline_wander_mv=float(wander[j]))
         except Exception as exc:  # never let one lead stop a 45,000-record run
             problem(lead, f"feature computation failed ({type(exc).__name__}: {exc})")
             continue

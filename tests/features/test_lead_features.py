@@ -163,3 +163,23 @@ def test_implausible_leads_and_values_are_marked_not_modelled(data_dir):
     for lead in ("I", "V1", "V6"):  # the other leads are untouched
         assert row[f"{lead}__qrs_dur_ms"] == clean_row[f"{lead}__qrs_dur_ms"]
     assert MIN_BEAT_CONSISTENCY == 0.3
+
+
+def test_per_beat_medians_and_iqrs_match_numpy_on_the_finite_values():
+    """The one-sort medians and interquartile ranges equal np.median and np.percentile (25, 75) of each column's
+    finite values, for every count of finite values from 0 to the number of beats."""
+    from ecgfeat.features.lead_features import _iqrs, _medians, _sorted_finite
+
+    rng = np.random.default_rng(0)
+    for n_beats in (1, 2, 3, 8, 13):
+        x = rng.normal(size=(n_beats, 40))
+        for k in range(40):  # column k keeps k % (n_beats + 1) finite values
+            lost = rng.permutation(n_beats)[:n_beats - k % (n_beats + 1)]
+            x[lost, k] = rng.choice([np.nan, np.inf, -np.inf], size=len(lost))
+        ordered, count = _sorted_finite(x)
+        for k in range(40):
+            finite = x[np.isfinite(x[:, k]), k]
+            expect = np.median(finite) if len(finite) else np.nan
+            np.testing.assert_allclose(_medians(ordered, count)[k], expect, rtol=1e-15, atol=0)
+            expect = np.subtract(*np.percentile(finite, [75, 25])) if len(finite) >= 2 else np.nan
+            np.testing.assert_allclose(_iqrs(ordered, count)[k], expect, rtol=1e-13, atol=1e-15)
