@@ -251,65 +251,34 @@ def _bridge(window: np.ndarray, displacement: float) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _core_first(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int) -> int:
-    """First index of the beat's core: the ``strong`` samples reached back from ``peak`` across runs of at most
-    ``gap`` other samples, all of them ``bridge`` samples."""
-    current = peak
-    for j in range(peak - 1, -1, -1):
-        if current - j > gap + 1:
-            break
+def _core_end(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int, step: int) -> int:
+    """The beat core's first (``step`` −1) or last (+1) index: the ``strong`` samples reached from ``peak`` in that
+    direction across runs of at most ``gap`` other samples, all of them ``bridge`` samples."""
+    current, j = peak, peak + step
+    while 0 <= j < len(strong) and abs(j - current) <= gap + 1:
         if strong[j]:
             current = j
         elif not bridge[j]:
             break
+        j += step
     return current
 
 
 @numba.njit(cache=True, nogil=True)
-def _core_last(strong: np.ndarray, bridge: np.ndarray, peak: int, gap: int) -> int:
-    """Last index of the beat's core (:func:`_core_first`, forward)."""
-    current = peak
-    for j in range(peak + 1, len(strong)):
-        if j - current > gap + 1:
-            break
-        if strong[j]:
-            current = j
-        elif not bridge[j]:
-            break
-    return current
-
-
-@numba.njit(cache=True, nogil=True)
-def _quiet_end_before(quiet: np.ndarray, stop: int, run: int) -> int:
-    """The last index k < ``stop`` where ``run`` quiet samples end (quiet[k − run + 1 … k], the samples before index
-    0 counting as quiet); -1 if none."""
-    for k in range(stop - 1, -1, -1):
-        if not quiet[k]:
-            continue
+def _quiet_run(quiet: np.ndarray, start: int, run: int, step: int) -> int:
+    """The first index k from ``start`` on, going in direction ``step`` (−1 or +1), where ``run`` quiet samples
+    follow in that direction, k included (samples beyond either end count as quiet); −1 if none."""
+    k = start
+    while 0 <= k < len(quiet):
         ok = True
-        for m in range(max(0, k - run + 1), k):
-            if not quiet[m]:
+        for m in range(run):
+            i = k + m * step
+            if 0 <= i < len(quiet) and not quiet[i]:
                 ok = False
                 break
         if ok:
             return k
-    return -1
-
-
-@numba.njit(cache=True, nogil=True)
-def _quiet_start_after(quiet: np.ndarray, start: int, run: int) -> int:
-    """The first index k ≥ ``start`` where ``run`` quiet samples start (the samples after the end counting as
-    quiet); -1 if none."""
-    for k in range(start, len(quiet)):
-        if not quiet[k]:
-            continue
-        ok = True
-        for m in range(k + 1, min(len(quiet), k + run)):
-            if not quiet[m]:
-                ok = False
-                break
-        if ok:
-            return k
+        k += step
     return -1
 
 
@@ -340,21 +309,21 @@ def qrs_bounds(env: np.ndarray, qrs: np.ndarray, signal: np.ndarray, back: int, 
                 bridge = _bridge(signal[a:b], displacement)
             else:
                 bridge = np.ones(len(seg), dtype=np.bool_)
-            first = _core_first(strong, bridge, peak, gap)
-            last = _core_last(strong, bridge, peak, gap)
+            first = _core_end(strong, bridge, peak, gap, -1)
+            last = _core_end(strong, bridge, peak, gap, 1)
         quiet = seg < level
-        k = _quiet_end_before(quiet, first, run)
+        k = _quiet_run(quiet, first - 1, run, -1)
         if k < 0 and first < peak:  # the core reaches the search window's start: from the maximum instead
             first = peak
-            k = _quiet_end_before(quiet, first, run)
+            k = _quiet_run(quiet, first - 1, run, -1)
         if k >= 0:
             on[i] = a + k + (level - seg[k]) / (seg[k + 1] - seg[k])
         elif first > 0:
             on[i] = a + int(np.argmin(seg[:first]))
-        k = _quiet_start_after(quiet, last, run)
+        k = _quiet_run(quiet, last, run, 1)
         if k < 0 and last > peak:  # the core reaches the search window's end
             last = peak
-            k = _quiet_start_after(quiet, last, run)
+            k = _quiet_run(quiet, last, run, 1)
         if k >= 0:
             off[i] = a + k - 1 + (seg[k - 1] - level) / (seg[k - 1] - seg[k])
         elif len(seg) > last + 1:
