@@ -245,6 +245,22 @@ def late_p_peaks(scores: pd.DataFrame) -> pd.Series:
         lambda lists: 100 * float(np.mean(np.concatenate([np.asarray(e, float) for e in lists]) > 50)))
 
 
+def paced_records() -> set[str]:
+    """LUDB records with cardiac pacing (a non-empty 'Cardiac pacing' entry in ``ludb.csv``)."""
+    table = pd.read_csv(shared_dir() / "reference" / "ludb" / "ludb.csv")
+    return set(table.loc[table["Cardiac pacing"].fillna("").astype(str).str.strip() != "", "ID"].astype(str))
+
+
+def f1_by_pacing(scores: pd.DataFrame, paced: set[str],
+                 fiducials: tuple[str, ...] = ("qrs_on", "qrs_peak", "qrs_off")) -> pd.DataFrame:
+    """F1 (%) per (records: 'paced' / 'unpaced', tolerance, fiducial) and candidate, from counts summed over each
+    group's records and leads (150 and 50 ms)."""
+    part = scores[scores.fiducial.isin(fiducials) & scores.tolerance.isin(["150 ms", "50 ms"])]
+    part = part.assign(records=np.where(part.record.astype(str).isin(paced), "paced", "unpaced"))
+    sums = part.groupby(["records", "tolerance", "fiducial", "candidate"], observed=True)[["tp", "fn", "fp"]].sum()
+    return (200 * sums.tp / (2 * sums.tp + sums.fn + sums.fp)).unstack("candidate")
+
+
 def failure_review(oof: pd.DataFrame, scores: pd.DataFrame, stock: list[str], top: int = 15) -> pd.DataFrame:
     """Record × lead × fiducial cells at 50 ms where ecgfeat (out of fold) trails the best stock method by most."""
     def f1(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -329,6 +345,10 @@ def main() -> None:
         print(f"\nTargets (issue 16), {arm}:")
         for line in targets(table, by_lead, stock, arm):
             print("  " + line)
+    paced = paced_records() & {p.name for p in paths}
+    print(f"\nQRS points by pacing, F1 (%): the {len(paced)} paced records ({', '.join(sorted(paced, key=int))}; "
+          f"ludb.csv's 'Cardiac pacing') and the other {len(paths) - len(paced)}:")
+    print(f1_by_pacing(pd.concat(rows, ignore_index=True), paced).round(2).to_string())
     late = late_p_peaks(pd.concat(rows, ignore_index=True))
     print("\nP peaks matched at 150 ms that lie 50-150 ms after LUDB's mark (%): "
           + ", ".join(f"{name} {value:.1f}" for name, value in late.items()))
