@@ -57,6 +57,9 @@ def match_points(ref: np.ndarray, det: np.ndarray, tolerance: float,
     return np.asarray(errs), len(ref) - len(errs), int((unmatched & counted).sum())
 
 
+_KIND_COLUMN = {"onset": 0, "peak": 1, "offset": 2}
+
+
 @dataclass
 class ScoreAccumulator:
     """Collects matches per (method, fiducial, lead) and summarises them."""
@@ -75,20 +78,21 @@ class ScoreAccumulator:
     def add(self, method: str, lead: str, annotations: pd.DataFrame, detections: dict[str, np.ndarray]) -> None:
         """``annotations`` from :func:`ecgfeat.records.ludb.read_annotations`; ``detections`` name → samples."""
         waves = annotations["wave"].to_numpy()
-        kinds = {kind: annotations[kind].to_numpy() for kind in ("onset", "peak", "offset")}
-        all_pts = np.concatenate(list(kinds.values()))
-        all_pts = all_pts[all_pts >= 0]
+        marks = annotations[["onset", "peak", "offset"]].to_numpy(float)  # waves × (onset, peak, offset), −1 absent
+        all_pts = marks[marks >= 0]
         lo, hi = all_pts.min(), all_pts.max()
+        of_wave = {wave: waves == wave for wave in {w for w, _ in FIDUCIALS.values()}}
         for name, (wave, kind) in FIDUCIALS.items():
             tol = (self.tolerances_ms or {}).get(name, self.tolerance_ms) * self.sampling_rate / 1000
-            ref = kinds[kind][waves == wave]
+            wave_marks = marks[of_wave[wave]]
+            ref = wave_marks[:, _KIND_COLUMN[kind]]
             ref = ref[ref >= 0]
             det = np.asarray(detections.get(name, []), float)
             det = det[np.isfinite(det) & (det >= lo - tol) & (det <= hi + tol)]
             # a detection just outside the window may match an edge annotation, but an unmatched one there
             # is not a false positive: nothing outside the window was annotated; nor is one at a wave annotated
             # without this point
-            counted = (det >= lo) & (det <= hi) & ~self._at_unannotated(det, annotations, wave, kind)
+            counted = (det >= lo) & (det <= hi) & ~self._at_unannotated(det, wave_marks, _KIND_COLUMN[kind])
             errs, fn, fp = match_points(ref, det, tol, counted=counted)
             acc = self.rows.setdefault((method, name, lead), [[], 0, 0, 0])
             acc[0].extend((errs * 1000 / self.sampling_rate).tolist())
@@ -96,18 +100,17 @@ class ScoreAccumulator:
             acc[2] += fn
             acc[3] += fp
 
-    def _at_unannotated(self, det: np.ndarray, annotations: pd.DataFrame, wave: str, kind: str) -> np.ndarray:
-        """Whether each detection lies at a ``wave`` annotated without its ``kind`` point: that wave is the nearest
-        of its type (by its annotated points) and within :data:`UNANNOTATED_REACH_MS` of them."""
-        rows = annotations[annotations["wave"] == wave]
-        points = rows[["onset", "peak", "offset"]].to_numpy(float)
-        points[points < 0] = np.inf
-        if not len(det) or not len(points) or not (rows[kind] < 0).any():
+    def _at_unannotated(self, det: np.ndarray, wave_marks: np.ndarray, column: int) -> np.ndarray:
+        """Whether each detection lies at a wave annotated without the point in ``column`` of ``wave_marks`` (the
+        (onset, peak, offset) of every wave of one type, −1 where absent): that wave is the nearest of its type (by
+        its annotated points) and within :data:`UNANNOTATED_REACH_MS` of them."""
+        if not len(det) or not len(wave_marks) or not (wave_marks[:, column] < 0).any():
             return np.zeros(len(det), bool)
+        points = np.where(wave_marks < 0, np.inf, wave_marks)
         distance = np.abs(det[:, None, None] - points[None, :, :]).min(axis=2)  # detections × waves
         nearest = np.argmin(distance, axis=1)
         reach = UNANNOTATED_REACH_MS * self.sampling_rate / 1000
-        return (rows[kind].to_numpy()[nearest] < 0) & (distance[np.arange(len(det)), nearest] <= reach)
+        return (wave_marks[nearest, column] < 0) & (distance[np.arange(len(det)), nearest] <= reach)
 
     def summary(self, by_lead: bool = False) -> pd.DataFrame:
         """Sensitivity, PPV (%), mean and SD of the error (ms) per method and fiducial (and lead)."""
