@@ -45,7 +45,7 @@ from ecgfeat.records.ludb import read_annotations
 GRID = {"t_prior_ms": (40.0, 60.0, 100.0, 160.0), "p_edge": (0.2, 0.3, 0.45)}
 T_ON = {"t_on_ref_ms": (40.0, 80.0, 120.0), "t_on_window_ms": (60.0, 80.0, 100.0, 150.0, 200.0)}
 #: 0.3, the main threshold, turns the weak-beat rule off
-QRS_WEAK = {"qrs_weak_fraction": (0.05, 0.08, 0.12, 0.3)}
+QRS_WEAK = {"qrs_weak_fraction": (0.04, 0.05, 0.08, 0.12, 0.3)}
 #: 0 turns the neighbour rule off; 360 ms is Pan & Tompkins's T-wave window
 QRS_NEIGHBOUR = {"qrs_neighbour_ms": (0.0, 250.0, 300.0, 360.0)}
 #: 0: the QRS bounds at the first sample below their energy level (before schema 11); else the energy must stay below

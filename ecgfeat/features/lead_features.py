@@ -12,7 +12,7 @@ from .ecg_delineate import Delineation
 from .beat_measurements import qrs_st_t_measurements
 from .ecg_clean import bandpass
 
-FEATURE_SCHEMA_VERSION = "12"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
+FEATURE_SCHEMA_VERSION = "13"  # 2: T waves located from the median beat; 3: plausibility checks; 4: T-peak prior
 # SD 60 ms (chosen by cross-validation on LUDB); 5: weaker beats far from every other beat detected; 6: QRS bounds
 # from the whole band's derivative energy, never NaN for a detected beat; 7: QRS bounds never inside the lead's
 # energy floor (qrs_noise_factor 5, qrs_fraction 0.001, chosen by cross-validation on LUDB; floor capped at 2 % of
@@ -25,7 +25,8 @@ FEATURE_SCHEMA_VERSION = "12"  # 2: T waves located from the median beat; 3: pla
 # 10 ms; qrs_quiet_ms 10, qrs_smooth_ms 16, qrs_fraction 0.001, chosen by cross-validation on LUDB); 12: QRS bounds
 # searched for outside the beat's core, so that a slurred R wave's flat top or an S wave's flat trough is not a bound
 # (qrs_core_fraction 0.02, qrs_core_gap_ms 40, qrs_core_displacement 0.2, and no quiet run, qrs_quiet_ms 0, chosen
-# by cross-validation on LUDB)
+# by cross-validation on LUDB); 13: the QRS search-back searches a long gap again after each beat it finds there, so
+# that a run of missed beats is found whole
 
 #: name -> (unit, definition). Column names are ``"{lead}__{name}"``.
 FEATURES: dict[str, tuple[str, str]] = {

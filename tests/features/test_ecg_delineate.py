@@ -176,6 +176,23 @@ def test_a_weaker_second_beat_family_is_detected():
     assert np.abs(err).max() <= 4
 
 
+def test_a_run_of_weaker_beats_in_a_tachycardia_is_found_whole():
+    """Five consecutive beats at 150 bpm with 0.4-0.5 of the QRS amplitude (0.16-0.25 of its energy): under the main
+    threshold, too close together for the weak-beat rule (500 ms), so only the search-back can find them. It
+    searched the long gap once and found two of the five (schema 12); each gap left longer than 1.6 RR is now
+    searched again until none holds a peak above half the threshold."""
+    shape = BeatShape(t=(0.3, 220.0, 30.0))
+    truth = np.arange(400.0, 10_000, 400.0)
+    for scale in (0.5, 0.4):
+        big = simulate_beat_train(shape, FS, rr_ms=400.0).astype(float)
+        small = simulate_beat_train(shape.scaled(scale), FS, rr_ms=400.0).astype(float)
+        t = np.arange(len(big)) / FS
+        x = np.where((t >= 3.1) & (t < 5.1), small, big)  # the beats at 3.2 to 4.8 s are weaker
+        pts = ecg_delineate(x[:, None], FS).lead(0)["qrs_peak"]
+        assert len(pts) == len(truth), pts * 1000 / FS
+        assert np.abs(_beat_errors_ms(pts, 0.0, rr_ms=400.0)).max() <= 4
+
+
 def test_qrs_bounds_of_a_wide_slurred_complex():
     """A 140 ms QS complex whose return to baseline is a slow 100 ms ramp (paced or bundle-branch-block-like).
     Bounds from the 8-30 Hz energy put the offset 64 ms early and the onset 36 ms early (LUDB's paced records:
