@@ -136,7 +136,8 @@ def detect_qrs(energy: np.ndarray, fs: float, weak_fraction: float = 0.08, isola
     thr = 0.30 * np.percentile(heights, 90)
     keep = peaks[heights >= thr]
     if len(keep) >= 3:  # search back in long gaps with half the threshold
-        keep = search_back(keep, peaks[heights >= thr / 2], heights[heights >= thr / 2], np.median(np.diff(keep)))
+        above_half = heights >= thr / 2
+        keep = search_back(keep, peaks[above_half], heights[above_half], np.median(np.diff(keep)))
     edge = 0.2 * fs  # filter transients at the record's ends are not beats; a beat there is incomplete anyway
     weak = np.flatnonzero((heights >= weak_fraction * np.percentile(heights, 90)) & (heights < thr)
                           & (peaks >= edge) & (peaks <= len(energy) - 1 - edge))
