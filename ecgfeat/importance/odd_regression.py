@@ -17,34 +17,45 @@ In the ±1 coding ``x_j = 1 if j ∈ S else −1`` the odd part is a sum of odd 
    coverage at 400 evaluations, where the pairs of 2 leads were 88 % sampled, was 0.922 (global) and 0.932
    (retraining), and 0.954 and 0.956 with the rule; evaluations to 1 % error 546 / 337 → 525 / 332 (global),
    949 / 267 → 942 / 267 (retraining), 406 / 302 → 412 / 303 (local); 0.8 was tried too.
-2. **Surrogate.** ``g`` is fitted on the sampled pairs by weighted least squares on the odd characters of degree
-   1, 3 and 5, with weights kernel(s) × (pairs in the stratum / pairs sampled from it), ridge penalties on the
-   degree-3 and degree-5 terms. The pair {∅, N} is not fitted: its term in φ is the game's own (so Σφ = v(N) − v(∅)
-   exactly). Forcing the surrogate through it, as this estimator once did, bent every other fitted value whenever
-   v(∅) stands apart from all the other coalitions (a retrained model's AUROC of 0.5 with no lead, ≈ 0.9 with any
-   one): on the 8 tuning retraining games of fold 4 (10 seeds) the evaluations to 1 % error fell from 1,434 / 533
-   (mean / median) to 1,220 / 273 without it. The penalties are chosen per row and output among a few candidates
-   by leave-one-pair-out error. A sparse candidate lets a few interactions be fitted nearly freely wherever they lie
-   (OddSHAP screens them from a tree surrogate's Fourier spectrum; here they come from the first candidate's own
-   fit): the :data:`SPARSE_TERMS` (20) degree-3 terms of largest |coefficient| in that fit are penalised by only
-   :data:`SPARSE_PENALTY` (1e-4), at most one per :data:`SPARSE_PAIRS_PER_TERM` (8) sampled pairs beyond the n main
-   effects (so none below 104 pairs, 210 evaluations, for 12 leads, and never with 6 leads). On the tuning games
-   (5 seeds) the evaluations to 1 % error fell from 403 / 296 (mean / median) to 352 / 250 (local, fold 4), 371 / 307
-   to 321 / 254 (local, fold 5) and 518 / 332 to 515 / 303 (global), unchanged on the retraining games, with coverage
-   0.944–0.966 (local) and 0.934–0.963 (global) at 150–1,600 evaluations. One term per 5 or 6 pairs was faster
-   (326 / 211 and 334 / 222 on fold 4) but covered only 0.922–0.935 at 200–300 evaluations on fold 5: the terms are
-   chosen on the pairs whose leave-one-out residuals then judge them. Low penalties on every degree-3 term broke the
-   leave-one-out error (1e-4: coverage 0.11–0.65 at 150–300 evaluations); the degree-3 terms among the 5 players of
-   largest main effect only (effect heredity; Hamada & Wu, *J. Quality Technology* 24:130, 1992) gained less
-   (388 / 272 on fold 4's local games). Freeing also the 5 or 10 degree-5 terms of largest coefficient in the
-   degree-5 fit (within the same room) lowered fold 4's local row to 336 / 250 and 334 / 250 but dropped the
-   retraining games' coverage to 0.91 and 0.89 at 800–1,200 evaluations (0.95 and 0.925 without), so it is not done.
-   Over all pairs the surrogate's Shapley values are the game's (the Shapley representer ``c_i(S)/kernel(S) =
-   (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which is never penalised); with a sample, they are a calibrated
-   (GREG) survey estimator of them. The surrogate's Shapley values are then corrected by the Horvitz-Thompson sum of
-   ``c_i(S)`` times the difference between each sampled pair's leave-one-pair-out and in-sample residual, which
-   removes the bias of a surrogate that has seen the pairs it is judged on (efficiency is kept: Σ_i c_i(S) = 0 for
-   every S ≠ ∅, N).
+2. **Surrogate.** ``g`` is fitted on the sampled pairs by weighted least squares on the odd characters of degree 1, 3
+   and 5, with weights kernel(s) × (pairs in the stratum / pairs sampled from it), ridge penalties on the degree-3
+   and degree-5 terms (:data:`RIDGE_CANDIDATES`). The pair {∅, N} is not fitted: its term in φ is the game's own (so
+   Σφ = v(N) − v(∅) exactly). Forcing the surrogate through it, as this estimator once did, bent every other fitted
+   value whenever v(∅) stands apart from all the other coalitions (a retrained model's AUROC of 0.5 with no lead, ≈
+   0.9 with any one): on the 8 tuning retraining games of fold 4 (10 seeds) the evaluations to 1 % error fell from
+   1,434 / 533 (mean / median) to 1,220 / 273 without it. The penalties are chosen per row and output among a few
+   candidates by leave-one-pair-out error. The heaviest candidate (1.0, 10.0) serves rough games, whose odd part
+   beyond the main effects is mostly structureless (a retraining game, each coalition's model fitted anew: on fold
+   4's retraining tuning games a degree-5 fit to all 2,047 pairs leaves 3.6 % of the odd part's variance, a local or
+   global game's under 0.005 %, medians): interactions fitted there are noise that the de-biasing term adds back. On
+   fold 4's tuning games (5 seeds) it lowered the evaluations to 1 % error from 410 / 358 (mean / median) to 368 /
+   283 (global) and from 897 / 307 to 856 / 242 (retraining), local games unchanged (319 / 245); with 10 seeds: 379 /
+   299, 850 / 251 and 320 / 245, coverage 0.930–0.959 (global), 0.926–0.959 (retraining; without it 0.942–0.971 with
+   5 seeds) and 0.952–0.968 (local) at 150–1,600 evaluations. (1.0, none) gained less (10 seeds: 392 / 331 and 885 /
+   253, the same retraining coverage), a degree-1-only candidate nothing more, and a larger g-weighted share (0.35)
+   lifted the retraining games' lowest coverage only to 0.931 while the local games' rose to 0.975. Odd functions of
+   the coalition size alone as unpenalised controls (their Shapley values are 0) changed nothing (local 314 / 252 →
+   318 / 253 on fold 5's tuning games; retraining 897 / 307 → 894 / 294). A sparse candidate lets a few interactions
+   be fitted nearly freely wherever they lie (OddSHAP screens them from a tree surrogate's Fourier spectrum; here
+   they come from the first candidate's own fit): the :data:`SPARSE_TERMS` (20) degree-3 terms of largest
+   |coefficient| in that fit are penalised by only :data:`SPARSE_PENALTY` (1e-4), at most one per
+   :data:`SPARSE_PAIRS_PER_TERM` (8) sampled pairs beyond the n main effects (so none below 104 pairs, 210
+   evaluations, for 12 leads, and never with 6 leads). On the tuning games (5 seeds) the evaluations to 1 % error
+   fell from 403 / 296 (mean / median) to 352 / 250 (local, fold 4), 371 / 307 to 321 / 254 (local, fold 5) and 518 /
+   332 to 515 / 303 (global), unchanged on the retraining games, with coverage 0.944–0.966 (local) and 0.934–0.963
+   (global) at 150–1,600 evaluations. One term per 5 or 6 pairs was faster (326 / 211 and 334 / 222 on fold 4) but
+   covered only 0.922–0.935 at 200–300 evaluations on fold 5: the terms are chosen on the pairs whose leave-one-out
+   residuals then judge them. Low penalties on every degree-3 term broke the leave-one-out error (1e-4: coverage
+   0.11–0.65 at 150–300 evaluations); the degree-3 terms among the 5 players of largest main effect only (effect
+   heredity; Hamada & Wu, *J. Quality Technology* 24:130, 1992) gained less (388 / 272 on fold 4's local games).
+   Freeing also the 5 or 10 degree-5 terms of largest coefficient in the degree-5 fit (within the same room) lowered
+   fold 4's local row to 336 / 250 and 334 / 250 but dropped the retraining games' coverage to 0.91 and 0.89 at
+   800–1,200 evaluations (0.95 and 0.925 without), so it is not done. Over all pairs the surrogate's Shapley values
+   are the game's (the Shapley representer ``c_i(S)/kernel(S) = (n·1[i∈S] − |S|)/(n − 1)`` is a degree-1 term, which
+   is never penalised); with a sample, they are a calibrated (GREG) survey estimator of them. The surrogate's Shapley
+   values are then corrected by the Horvitz-Thompson sum of ``c_i(S)`` times the difference between each sampled
+   pair's leave-one-pair-out and in-sample residual, which removes the bias of a surrogate that has seen the pairs it
+   is judged on (efficiency is kept: Σ_i c_i(S) = 0 for every S ≠ ∅, N).
 3. **Standard errors.** The estimator's error is, to first order, the stratified Horvitz-Thompson error of the
    residuals ``c_i(S) r(S)``; its variance is estimated per stratum with the finite-population correction from
    leave-one-pair-out residuals (the residual a pair would have had if the surrogate had not seen it). The
@@ -89,7 +100,7 @@ from .result import LeadShapley
 
 #: (degree-3 penalty, degree-5 penalty or None for no degree-5 terms), relative to the mean diagonal of the
 #: weighted normal equations; the candidates of the leave-one-pair-out choice
-RIDGE_CANDIDATES = ((1e-2, None), (1e-2, 1.0), (1e-1, 10.0))
+RIDGE_CANDIDATES = ((1e-2, None), (1e-2, 1.0), (1e-1, 10.0), (1.0, 10.0))
 Z975 = float(norm.ppf(0.975))
 #: share of the g-weighted variance in the standard error (the rest: the plain one), chosen on tuning games
 #: (module docstring, step 3)
