@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ecgfeat.importance import exact_shapley, lead_shapley, odd_regression_shapley
+from ecgfeat.importance.coalitions import coalition_codes
 from ecgfeat.importance.games import Game
 from ecgfeat.importance.odd_regression import min_odd_regression_budget
 
@@ -243,8 +244,7 @@ class _NoisyAdditiveGame(Game):
 
     def __call__(self, masks):
         z = np.asarray(masks, bool)
-        codes = (z.astype(np.int64) << np.arange(z.shape[1])).sum(axis=1)
-        return (z @ self.a + self.eps[codes])[:, None, None]
+        return (z @ self.a + self.eps[coalition_codes(z)])[:, None, None]
 
 
 def test_a_rough_game_gets_a_heavily_penalised_surrogate(monkeypatch):
