@@ -20,11 +20,11 @@ VALUE_FUNCTIONS = ("missing", "background", "retrain")
 #: fit-to-fit variation, and its truth is the Shapley value of the mean over independently seeded fits
 REFIT_VALUE_FUNCTION = "retrain-refit"
 #: bumped whenever a replication's numbers change for the same seed (saved replications are then not reused)
-REPLICATION_VERSION = 8  # 3: the retraining game sampled by odd-regression (the study's default); 4: its surrogate no
+REPLICATION_VERSION = 9  # 3: the retraining game sampled by odd-regression (the study's default); 4: its surrogate no
 # longer forced through the pair {∅, N}; 5: its standard errors mix in the g-weighted variance (6: a heredity
 # candidate, measured and withdrawn; its saved replications must not be reused); 7: intervals and tests use Student's
 # t with min(n+, n-) - 1 degrees of freedom; 8: odd-regression's heavily penalised candidate (1.0, 10.0) changes the
-# sampled retraining game
+# sampled retraining game; 9: odd-regression's de-biasing term weighted cap/m − 1 (was cap/m)
 REPLICATION_STREAMS = ("cohort", "population", "split", "background", "multipliers", "model", "refit_model",
                        "refit_coalitions", "refit_noise", "truth_models")
 
