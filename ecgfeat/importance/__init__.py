@@ -22,7 +22,7 @@ def lead_shapley(game: Game, method: str = "auto", *, random_state: int | np.ran
         regression of the game's odd part, design-based standard errors; in ``benchmarks/bench_samplers.py`` it
         needs the fewest distinct evaluations for 1 % error among ecgfeat's samplers, shap's and shapiq's on the
         local, global and retraining games, mean and median over games; on the retraining games' median only
-        narrowly, 445 against RegressionMSR's 454) or
+        narrowly, 437 against RegressionMSR's 454) or
         'auto' (exact up to 12 players, i.e. 4,096 coalitions, else 'odd-regression')
     tol : Monte Carlo stopping rule: largest standard error ≤ tol × |v(all) − v(∅)| ('permutation',
         'regression'); for 'odd-regression' every player's error ≤ tol × |v(all) − v(∅)| at 95 % (Bonferroni)
