@@ -43,3 +43,18 @@ def test_sampler_benchmark_runs_on_a_small_table(tmp_path):
     assert re.search(r"retrain: \d\.\d{3} of 1 runs", text)  # stopping rule
     # the reference study's budget: error and coverage per family
     assert re.search(r"global: mean error 0\.\d{4}, 90th percentile 0\.\d{4}; coverage [01]\.\d{3}", text), text
+
+
+def test_sampler_tuning_runs_on_the_tuning_games_only_and_applies_overrides(tmp_path):
+    _table(tmp_path / "t.npz")
+    script = str(BENCHMARKS / "bench_sampler_tuning.py")
+    out = subprocess.run([sys.executable, script, str(tmp_path / "t.npz"), "--seeds", "2", "--budgets", "150,300,1200",
+                          "--set", "G_WEIGHT_SHARE=0.5"], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "overrides: {'G_WEIGHT_SHARE': 0.5}" in out.stdout
+    rows = re.findall(r"^t\.npz\s+(\w+)\s+(\d+)\s+(\d+) / (\d+)\s+([01]\.\d{3}) ([01]\.\d{3}) ([01]\.\d{3})$",
+                      out.stdout, re.M)
+    assert [r[:2] for r in rows] == [("local", "1")], out.stdout  # the one tuning game, never the report games
+    bad = subprocess.run([sys.executable, script, str(tmp_path / "t.npz"), "--set", "NO_SUCH=1"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "odd_regression has no constant 'NO_SUCH'" in bad.stderr
