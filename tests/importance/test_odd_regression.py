@@ -83,7 +83,8 @@ def test_standard_errors_cover_the_true_value(make_game):
     """95 % intervals over 6 games × 8 seeds × 12 players at two budgets: 1,152 intervals, so a coverage of
     0.95 has a binomial SD of 0.0064 and the bounds below are −1.6 and +4.7 SD (intervals of one run are
     correlated, which widens that somewhat). With the plain variance alone (before the g-weighted share) the
-    logistic games' intervals covered 0.931: too narrow at small budgets; now 0.959 (threshold games 0.949 → 0.963)."""
+    logistic games' intervals covered 0.931: too narrow at small budgets; then 0.959 (threshold games 0.949 → 0.963),
+    and 0.953 (0.957) since the de-biasing weight cap/m − 1."""
     inside = total = 0
     for g in range(6):
         game = make_game(g)
