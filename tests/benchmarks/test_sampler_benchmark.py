@@ -39,6 +39,9 @@ def test_sampler_benchmark_runs_on_a_small_table(tmp_path):
     assert set(rows) == {"ecgfeat odd-regression", "ecgfeat regression", "ecgfeat permutation",
                          "shap PermutationExplainer"}, text
     assert rows["ecgfeat odd-regression"] < rows["ecgfeat permutation"]
+    # the paired comparison with the best other estimator, per family
+    assert re.search(r"^    vs shap PermutationExplainer: odd-regression needs fewer in [01] of 1 games; .*mean "
+                     r"\[-?\d+, -?\d+\], median \[-?\d+, -?\d+\]$", text, re.M), text
     assert re.search(r"^local(\s+[01]\.\d{3}){4}$", text, re.M)  # coverage at the 4 budgets
     assert re.search(r"retrain: \d\.\d{3} of 1 runs", text)  # stopping rule
     # the reference study's budget: error and coverage per family
