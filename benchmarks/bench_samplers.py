@@ -11,7 +11,7 @@ interpolation; a game that never crosses counts as 4,096). Model calls (coalitio
 second column. The odd-regression defaults were chosen on 40 other local games (held-out records 10-29), never on
 these; its surrogate's treatment of {∅, N}, the g-weighted share of its variance and the rule that takes a
 nearly full stratum whole were chosen on the games of the fold-4 table (``_sampler_games.py OUT 4``) and fold 5's
-tuning local games, also never reported.
+tuning local games, also never reported (``bench_sampler_tuning.py`` is that harness).
 
 shapiq ≥ 1.5 needs Python ≥ 3.12; its arm runs in a separate environment:
 
