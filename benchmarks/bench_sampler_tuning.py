@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_samplers import BUDGETS, COVERAGE_BUDGETS, evaluations_to_1pct, run_ecgfeat  # noqa: E402
+from bench_samplers import (BUDGETS, COVERAGE_BUDGETS, evaluations_to_1pct, interval_coverage,  # noqa: E402
+                            run_ecgfeat)
 from _sampler_games import load_tables  # noqa: E402
 
 from ecgfeat.importance import odd_regression  # noqa: E402
@@ -68,8 +69,8 @@ def main() -> None:
         need, _ = evaluations_to_1pct(r, exact, scale)
         for f in dict.fromkeys(family):
             m = family == f
-            cover = [float((np.abs(r["phi"][budgets.index(b)][:, :, m] - exact[None, :, m])
-                            <= 1.96 * r["se"][budgets.index(b)][:, :, m]).mean()) for b in coverage_budgets]
+            cover = [interval_coverage(r["phi"][budgets.index(b)], r["se"][budgets.index(b)], exact, m)
+                     for b in coverage_budgets]
             print(f"{path.name:28s}{f:>9s}{int(m.sum()):7d}{need[m].mean():>21.0f} / {np.median(need[m]):<6.0f}   "
                   + " ".join(f"{c:.3f}" for c in cover), flush=True)
     print(f"\n{a.seeds} seeds; wall {time.perf_counter() - t0:.0f} s")

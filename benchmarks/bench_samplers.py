@@ -169,6 +169,12 @@ def evaluations_to_1pct(r: dict, exact: np.ndarray, scale: np.ndarray) -> tuple[
     return n_ev, n_calls
 
 
+def interval_coverage(phi: np.ndarray, se: np.ndarray, exact: np.ndarray, games: np.ndarray) -> float:
+    """Share of the 95 % intervals φ̂ ± 1.96 SE (seeds, players, games) of the games ``games`` (mask) that contain
+    the exact values (players, games)."""
+    return float((np.abs(phi[:, :, games] - exact[None, :, games]) <= 1.96 * se[:, :, games]).mean())
+
+
 def paired_difference(ours: np.ndarray, theirs: np.ndarray, n_boot: int = 10_000,
                       seed: int = 0) -> tuple[int, tuple[float, float], tuple[float, float]]:
     """Games where ``ours`` needs fewer evaluations than ``theirs``, and 95 % percentile-bootstrap intervals
@@ -264,11 +270,8 @@ def main() -> None:
     print("\nodd-regression: 95 % interval coverage of the exact value, per family and budget (target 0.93-0.97)")
     print(f"{'family':10s}" + "".join(f"{b:>7d}" for b in COVERAGE_BUDGETS))
     for f in fams:
-        cov = []
-        for b in COVERAGE_BUDGETS:
-            k = BUDGETS.index(b)
-            inside = np.abs(r["phi"][k][:, :, family == f] - exact[None, :, family == f]) <= 1.96 * r["se"][k][:, :, family == f]
-            cov.append(inside.mean())
+        cov = [interval_coverage(r["phi"][BUDGETS.index(b)], r["se"][BUDGETS.index(b)], exact, family == f)
+               for b in COVERAGE_BUDGETS]
         print(f"{f:10s}" + "".join(f"{c:>7.3f}" for c in cov))
     path = a.out / f"ecgfeat_study_budget_{STUDY_BUDGET}.npz"
     if not path.exists():
@@ -279,9 +282,9 @@ def main() -> None:
     print(f"\nodd-regression at the reference study's budget ({STUDY_BUDGET} coalitions: retraining and background "
           f"games): error = max over leads |φ̂ − φ| / |v(N) − v(∅)| over games and seeds; 95 % interval coverage")
     for f in fams:
-        inside = np.abs(phi[:, :, family == f] - exact[None, :, family == f]) <= 1.96 * se[:, :, family == f]
+        cover = interval_coverage(phi, se, exact, family == f)
         print(f"  {f}: mean error {err[:, family == f].mean():.4f}, 90th percentile "
-              f"{np.quantile(err[:, family == f], 0.9):.4f}; coverage {inside.mean():.3f}")
+              f"{np.quantile(err[:, family == f], 0.9):.4f}; coverage {cover:.3f}")
     path = a.out / f"ecgfeat_stopping_seeds{a.stopping_seeds}.npz"  # one file per seed count: never a stale count
     if not path.exists():
         ok, used = stopping_rule(values, players, exact, scale, a.stopping_seeds)

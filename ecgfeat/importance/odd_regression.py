@@ -215,10 +215,12 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
     c_empty = np.full(n, -2.0 / n)  # 2 c_i(∅): the pair {∅, N} in φ_i = Σ_pairs 2 c_i(S) g(S)
     best_score = np.full(k, np.inf)
     phi, r_loo, r_in = np.zeros((n, k)), np.zeros_like(g), np.zeros_like(g)
-    # Horvitz-Thompson expansion weight of each pair, and whether its stratum is de-biased (a stratum taken whole
-    # is not: its residuals are the population's)
+    # Horvitz-Thompson expansion weight of each pair, and its weight in the de-biasing term: only the cap − m
+    # unsampled pairs' residuals are estimated (the sampled pairs' own are in-sample, exact for them), so each
+    # sampled pair stands for cap/m − 1 of them; a stratum taken whole is not de-biased (its residuals are the
+    # population's)
     expand = (cap / np.maximum(alloc, 1))[which]
-    partial = ((alloc > 0) & (alloc < cap))[which]
+    debias = np.where(((alloc > 0) & (alloc < cap))[which], expand - 1.0, 0.0)
     chosen = np.zeros(k, dtype=int)
     weights = []  # per candidate: each pair's effective weight in φ over its HT weight (n, pairs)
     first_beta = None
@@ -255,8 +257,8 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
             r_in[:, at] = r[:, better]
             chosen[at] = len(weights)
             # φ̂ is linear in g: φ̂ = c(∅) g(∅) + L g with L = Mq (A⁻¹ Xᵀ W) + Cpᵀ D (I − X A⁻¹ Xᵀ W), D the
-            # de-biasing term's diag((expand − 1) · h / (1 − h))
-            CpD = Cp.T * np.where(partial, (expand - 1.0) * (inflate - 1.0), 0.0)[None, :]
+            # de-biasing term's diag(debias · h / (1 − h))
+            CpD = Cp.T * (debias * (inflate - 1.0))[None, :]
             L = ((Mq - CpD @ Xc) @ AX) * w[None, :] + CpD
             weights.append(L / expand[None, :])
         return beta
@@ -296,10 +298,9 @@ def _fit(g: np.ndarray, g0: np.ndarray, X: np.ndarray, x0: np.ndarray, w: np.nda
                 (1.0 - G_WEIGHT_SHARE) * plain.var(axis=0, ddof=1) + G_WEIGHT_SHARE * weighted.var(axis=0, ddof=1))
             var += v_s
             var_df += v_s ** 2 / (alloc[s] - 1)
-            # de-biasing: the in-sample fit's residuals sum to zero under the design weights, but only the sampled
-            # pairs' residuals are in-sample ones (and exact for them); the cap − m unsampled pairs' are estimated
-            # from the residuals the sampled pairs would have had unseen, each standing for cap/m − 1 of them
-            phi += (cap[s] / alloc[s] - 1.0) * np.einsum("pi,pk->ik", Cp[m], r_loo[m] - r_in[m])
+    # de-biasing: the residuals the sampled pairs would have had unseen stand for the unsampled pairs' (the in-sample
+    # fit's residuals sum to zero under the design weights; the unseen ones do not: the surrogate overfits its sample)
+    phi += Cp.T @ (debias[:, None] * (r_loo - r_in))
     # a variance estimated from few pairs is itself uncertain: Satterthwaite's degrees of freedom of the stratified
     # sum, and the standard error scaled by t(df) / z so that ±1.96 SE is the t interval
     with np.errstate(divide="ignore", invalid="ignore"):
